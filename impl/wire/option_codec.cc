@@ -451,9 +451,11 @@ bool decode_options(Reader r, Options& out, DecodeContext& ctx) {
     std::size_t at = r.offset();
     std::uint16_t code = 0;
     std::uint16_t len = 0;
-    if (!r.u16(code) || !r.u16(len))
+    if (r.remaining() < 4)
       return ctx.fail(at, std::to_string(r.remaining()) +
                               " trailing octets are too few for an option header");
+    r.u16(code);
+    r.u16(len);
     if (len > r.remaining())
       return ctx.fail(at, what_in(code, "length " + std::to_string(len) + " runs past the end (" +
                                             std::to_string(r.remaining()) + " octets left)"));
