@@ -361,7 +361,7 @@ json to_json(const Option& o) {
   json j = json::object();
   auto code = o.code();
   j["code"] = code;
-  j["name"] = option_name(code);
+  j["option"] = option_name(code);
   std::visit([&](const auto& v) { fields(j, v); }, o.value);
   return j;
 }
@@ -397,16 +397,22 @@ Option option_from_json(const json& j) {
   std::uint16_t code = 0;
   if (j.contains("code")) {
     code = get_uint<std::uint16_t>(j, "code");
-  } else if (j.contains("name")) {
-    auto c = parse_option_code(get_string(j, "name"));
-    if (!c) bad("name", "unknown option name '" + get_string(j, "name") + "'");
+  } else if (j.contains("option")) {
+    auto c = parse_option_code(get_string(j, "option"));
+    if (!c) bad("option", "unknown option name '" + get_string(j, "option") + "'");
     code = *c;
   } else {
-    bad("code", "an option needs \"code\" or \"name\"");
+    bad("code", "an option needs \"code\" or \"option\"");
   }
   try {
-    if (code < TABLE_SIZE && BUILDERS[code] != nullptr) return BUILDERS[code](j);
-    return Option(UnknownOption{code, get_hex(j, "data")});
+    Option o = code < TABLE_SIZE && BUILDERS[code] != nullptr
+                   ? BUILDERS[code](j)
+                   : Option(UnknownOption{code, get_hex(j, "data")});
+    // Reject keys the type does not have (a typo must not silently encode a default).
+    json known = to_json(o);
+    for (const auto& [key, _] : j.items())
+      if (!known.contains(key)) bad(key, "not a field of this option");
+    return o;
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("option " + option_name(code) + " (" + std::to_string(code) +
                                 "): " + e.what());

@@ -7,7 +7,7 @@
 //             "peer_address": "...", "options": [...]}
 //   failover {"type": "BNDUPD", "msg_type": 24, "transaction_id": 7, "sent_time": 123,
 //             "has_sent_time": true, "options": [...]}
-//   option   {"code": 3, "name": "IA_NA", <fields of the option type, snake_case>}
+//   option   {"code": 3, "option": "IA_NA", <fields of the option type, snake_case>}
 // Octet strings are lowercase hex; DUIDs are colon-separated hex as Kea prints them;
 // addresses are RFC 5952 text.
 #pragma once
@@ -26,8 +26,9 @@ nlohmann::json to_json(const Message& m);
 /// @brief JSON form of a failover message.
 nlohmann::json to_json(const FailoverMessage& m);
 
-/// @brief Builds an option from its JSON form. "code" selects the type ("name" is used when
-/// "code" is absent); fields missing from the object take their defaults (0, empty).
+/// @brief Builds an option from its JSON form. "code" selects the type ("option", the name,
+/// is used when "code" is absent); fields missing from the object take their defaults (0,
+/// empty); a key that is not a field of the type is an error.
 /// @throws std::invalid_argument naming the field and the reason (bad address, bad hex,
 /// value out of range, unknown option name).
 Option option_from_json(const nlohmann::json& j);

@@ -15,17 +15,27 @@ std::string what_in(std::uint16_t code, const std::string& what) {
   return option_name(code) + " (" + std::to_string(code) + "): " + what;
 }
 
-bool need(Reader& r, std::size_t n, std::uint16_t code, const char* part, DecodeContext& ctx) {
-  if (r.remaining() >= n) return true;
+// The failure paths build strings; keeping them out of line keeps the checks cheap.
+[[gnu::cold, gnu::noinline]] bool fail_short(Reader& r, std::size_t n, std::uint16_t code,
+                                             const char* part, DecodeContext& ctx) {
   return ctx.fail(r.offset(), what_in(code, "length " + std::to_string(r.remaining()) +
                                                 " is shorter than its " + std::to_string(n) +
                                                 "-octet " + part));
 }
 
-bool exact(Reader& r, std::size_t n, std::uint16_t code, DecodeContext& ctx) {
-  if (r.remaining() == n) return true;
+[[gnu::cold, gnu::noinline]] bool fail_length(Reader& r, std::size_t n, std::uint16_t code,
+                                              DecodeContext& ctx) {
   return ctx.fail(r.offset(), what_in(code, "length " + std::to_string(r.remaining()) +
                                                 ", expected " + std::to_string(n)));
+}
+
+inline bool need(Reader& r, std::size_t n, std::uint16_t code, const char* part,
+                 DecodeContext& ctx) {
+  return r.remaining() >= n || fail_short(r, n, code, part, ctx);
+}
+
+inline bool exact(Reader& r, std::size_t n, std::uint16_t code, DecodeContext& ctx) {
+  return r.remaining() == n || fail_length(r, n, code, ctx);
 }
 
 bool nested(Reader r, Options& out, DecodeContext& ctx) {
@@ -99,10 +109,17 @@ bool parse(Reader& r, OpaqueOption<C>& o, DecodeContext&) {
   return true;
 }
 
+/// decode_name() with the option's name in front of its error.
+bool name_in(Reader& r, std::string& out, std::uint16_t code, DecodeContext& ctx) {
+  if (decode_name(r, out, true, ctx)) return true;
+  ctx.error.message = what_in(code, ctx.error.message);
+  return false;
+}
+
 template <OptionCode C>
 bool parse(Reader& r, NameOption<C>& o, DecodeContext& ctx) {
   if (r.empty()) return true;
-  if (!decode_name(r, o.name, true, ctx)) return false;
+  if (!name_in(r, o.name, static_cast<std::uint16_t>(C), ctx)) return false;
   if (!r.empty())
     return ctx.fail(r.offset(), what_in(static_cast<std::uint16_t>(C), "octets after the name"));
   return true;
@@ -209,7 +226,7 @@ bool parse(Reader& r, DnsServers& o, DecodeContext& ctx) {
 bool parse(Reader& r, DomainList& o, DecodeContext& ctx) {
   while (!r.empty()) {
     o.domains.emplace_back();
-    if (!decode_name(r, o.domains.back(), true, ctx)) return false;
+    if (!name_in(r, o.domains.back(), 24, ctx)) return false;
   }
   return true;
 }
@@ -246,7 +263,7 @@ bool parse(Reader& r, ClientFqdn& o, DecodeContext& ctx) {
   if (!need(r, 1, 39, "flags field", ctx)) return false;
   r.u8(o.flags);
   if (r.empty()) return true;
-  if (!decode_name(r, o.name, true, ctx)) return false;
+  if (!name_in(r, o.name, 39, ctx)) return false;
   if (!r.empty()) return ctx.fail(r.offset(), what_in(39, "octets after the domain name"));
   return true;
 }
@@ -292,10 +309,8 @@ constexpr std::size_t TABLE_SIZE = 135;  // highest typed code is 134
 
 template <class T>
 bool decode_as(Reader& r, Option& out, DecodeContext& ctx) {
-  T v{};
-  if (!parse(r, v, ctx)) return false;
-  out.value.template emplace<T>(std::move(v));
-  return true;
+  // Parse straight into the slot: no temporary to build, move and destroy per option.
+  return parse(r, out.value.template emplace<T>(), ctx);
 }
 
 template <class... Ts>

@@ -22,6 +22,13 @@ BOOST_AUTO_TEST_CASE(every_option_round_trips_through_json) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(name_fields_do_not_clash_with_the_option_name) {
+  json j = to_json(Option(FRelationshipName{"pair-1"}));
+  BOOST_TEST(j["option"] == "F_RELATIONSHIP_NAME");
+  BOOST_TEST(j["name"] == "pair-1");
+  BOOST_TEST((option_from_json(j) == Option(FRelationshipName{"pair-1"})));
+}
+
 BOOST_AUTO_TEST_CASE(message_fields) {
   json j = to_json(testing::relayed(testing::sample_request(), 1));
   BOOST_TEST(j["type"] == "RELAY-FORW");
@@ -45,7 +52,7 @@ BOOST_AUTO_TEST_CASE(failover_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(options_by_name_and_defaults) {
-  Option o = option_from_json(json{{"name", "ia_na"}, {"iaid", 5}});
+  Option o = option_from_json(json{{"option", "ia_na"}, {"iaid", 5}});
   BOOST_REQUIRE(o.as<IaNa>());
   BOOST_TEST(o.as<IaNa>()->iaid == 5U);
   BOOST_TEST(o.as<IaNa>()->t1 == 0U);
@@ -71,8 +78,11 @@ BOOST_AUTO_TEST_CASE(errors_name_the_field) {
                "option IAADDR (5): field 'address': '2001:db8::zz' is not an IPv6 address");
   expect_error(json{{"type", "REPLY"}, {"options", json::array({{{"code", 7}, {"value", 256}}})}},
                "option PREFERENCE (7): field 'value': 256 exceeds 255");
-  expect_error(json{{"type", "REPLY"}, {"options", json::array({{{"name", "NOPE"}}})}},
-               "field 'name': unknown option name 'NOPE'");
+  expect_error(json{{"type", "REPLY"}, {"options", json::array({{{"option", "NOPE"}}})}},
+               "field 'option': unknown option name 'NOPE'");
+  expect_error(json{{"type", "REPLY"},
+                    {"options", json::array({{{"code", 1}, {"data", "000300010001"}}})}},
+               "option CLIENTID (1): field 'data': not a field of this option");
   expect_error(json::array(), "a message must be a JSON object, got []");
 }
 

@@ -1,0 +1,69 @@
+"""Type stubs for the C++ extension failover6._core (pybindings/bind_*.cpp).
+
+Plain values in and out: messages are dicts in the JSON form of impl/wire/json.h, octets are
+bytes. JSON strings are str decoded from UTF-8 with errors="surrogateescape" (and encoded back
+the same way), so arbitrary octets survive a round trip.
+"""
+
+from typing import Any, Iterator, Union
+
+_Buffer = Union[bytes, bytearray, memoryview]
+
+__version__: str
+
+FAILOVER_EPOCH_UNIX: int
+MAX_RELAY_DEPTH: int
+MAX_NESTING: int
+
+class DecodeError(ValueError):
+    """Malformed octets; str() is "offset N: reason"."""
+
+    offset: int
+    """Absolute octet offset in the input where decoding failed."""
+    reason: str
+    """What was wrong there, e.g. "IA_NA (3): length 8 is shorter than its 12-octet fixed part"."""
+
+class EncodeError(ValueError):
+    """A value that cannot be put on the wire; the text names the field."""
+
+def decode_message(data: _Buffer) -> dict[str, Any]:
+    """Decodes one DHCPv6 message (UDP payload) to its JSON form. Raises DecodeError."""
+
+def encode_message(msg: dict[str, Any]) -> bytes:
+    """Encodes a DHCPv6 message from its JSON form. Raises ValueError (naming the field) or
+    EncodeError."""
+
+def decode_failover(data: _Buffer) -> dict[str, Any]:
+    """Decodes one RFC 8156 message (without length prefix). Raises DecodeError."""
+
+def encode_failover(msg: dict[str, Any], *, framed: bool = False) -> bytes:
+    """Encodes an RFC 8156 message; framed=True adds the 2-octet length prefix."""
+
+def split_frames(data: _Buffer) -> tuple[list[bytes], int]:
+    """Splits length-prefixed frames: (complete frame bodies, octets consumed)."""
+
+class FrameSplitter:
+    """Sans-IO splitter of the failover TCP stream into message bodies."""
+
+    def __init__(self) -> None: ...
+    def feed(self, data: _Buffer) -> None: ...
+    def next(self) -> bytes | None: ...
+    @property
+    def pending(self) -> int: ...
+    def __iter__(self) -> Iterator[bytes]: ...
+    def __next__(self) -> bytes: ...
+
+def describe_message(msg: dict[str, Any]) -> str:
+    """One line describing a DHCPv6 message (type, xid, client, IAs, status, relay hops)."""
+
+def describe_failover(msg: dict[str, Any]) -> str:
+    """One line describing a failover message (type, xid, sent-time, key options)."""
+
+def message_type_name(value: int) -> str: ...
+def parse_message_type(name: str) -> int | None: ...
+def option_name(code: int) -> str: ...
+def parse_option_code(name: str) -> int | None: ...
+def status_name(code: int) -> str: ...
+def binding_status_name(value: int) -> str: ...
+def server_state_name(value: int) -> str: ...
+def describe_duid(raw: _Buffer) -> str: ...
