@@ -7,9 +7,10 @@ namespace failover6::wire {
 namespace {
 
 std::string hex24(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "0x%06x", v & 0xFFFFFF);
-  return buf;
+  static constexpr char DIGITS[] = "0123456789abcdef";
+  std::string s = "0x000000";
+  for (int i = 7; i >= 2; --i, v >>= 4) s[static_cast<std::size_t>(i)] = DIGITS[v & 0xF];
+  return s;
 }
 
 void append_status(std::string& out, const Options& opts) {

@@ -18,20 +18,31 @@ namespace {
 using nlohmann::json;
 using trace::MessageMeta;
 
-/// "2026-11-27T21:53:34.123456Z"
+/// "2026-11-27T21:53:34.123456Z". Captures hold many packets per second, so the date and time
+/// of the last second is kept and only the microseconds are formatted per call.
 std::string iso_time(std::int64_t ns) {
+  thread_local std::time_t cached_secs = -1;
+  thread_local std::string cached;
   std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
   long micros = static_cast<long>((ns % 1'000'000'000) / 1000);
   if (micros < 0) {
     micros += 1'000'000;
     --secs;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06ldZ", micros);
-  return buf;
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[48];
+    std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S.", &tm);
+    cached.assign(buf, n);
+    cached_secs = secs;
+  }
+  std::string out = cached;
+  char digits[7] = "000000";
+  for (int i = 5; i >= 0; --i, micros /= 10) digits[i] = static_cast<char>('0' + micros % 10);
+  out.append(digits, 6);
+  out.push_back('Z');
+  return out;
 }
 
 std::string endpoint(const wire::Address& a, std::uint16_t port) {

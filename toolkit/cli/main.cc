@@ -6,6 +6,7 @@
 #include "cli/decode_command.h"
 
 int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);  // decode prints a line per message: no stdio locking
   CLI::App app{"failover6: RFC 8156 DHCPv6 failover test lab"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "failover6 0.1.0");

@@ -181,3 +181,36 @@ BOOST_AUTO_TEST_CASE(names_tables) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include <arpa/inet.h>
+
+#include <random>
+
+BOOST_AUTO_TEST_SUITE(wire_address)
+
+// Address::to_string formats by hand for speed; it must print exactly what inet_ntop prints.
+BOOST_AUTO_TEST_CASE(to_string_matches_inet_ntop) {
+  std::mt19937_64 rng(20261127);
+  std::vector<Address> cases;
+  for (const char* s : {"::", "::1", "1::", "2001:db8::1", "::ffff:1.2.3.4", "::1.2.3.4",
+                        "1:0:0:2:0:0:0:3", "1:0:0:2:0:0:3:4", "0:0:1::", "fe80::1:0:0:0",
+                        "::ffff:0:1.2.3.4", "0:0:0:0:0:1:0:0", "::2:3:4:5:6:7", "1:2:3:4:5:6:7:8",
+                        "0:1:0:1:0:1:0:1", "::ffff"})
+    cases.push_back(Address::from_string(s));
+  for (int i = 0; i < 20000; ++i) {
+    Address a;
+    for (auto& b : a.bytes) {
+      // Mostly zeros, so runs of zero groups of every length occur.
+      auto r = rng();
+      b = (r % 3 == 0) ? static_cast<std::uint8_t>(r >> 8) : 0;
+    }
+    cases.push_back(a);
+  }
+  for (const auto& a : cases) {
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof(buf));
+    BOOST_TEST(a.to_string() == std::string(buf));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
