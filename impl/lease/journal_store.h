@@ -1,0 +1,106 @@
+// failover6::lease::JournalStore: the leases in memory, made durable by an append-only journal
+// with group commit and compaction (DESIGN.md "Stable storage").
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "lease/lease_store.h"
+#include "wire/buffer.h"
+
+namespace failover6::lease {
+
+/// The journal cannot be used: unreadable, not a journal, corrupt before its end, or a write or
+/// fsync failed. The message names the file, the offset where relevant, and what to do.
+class JournalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What opening a journal found.
+struct RecoveryReport {
+  std::uint64_t records = 0;          ///< records replayed
+  std::uint64_t bytes = 0;            ///< journal size after recovery
+  bool created = false;               ///< the file did not exist and was created
+  bool torn_tail = false;             ///< an incomplete last record was cut off
+  std::uint64_t truncated_bytes = 0;  ///< octets cut off
+  std::string warning;                ///< human-readable account of the truncation, if any
+};
+
+/// A LeaseStore whose changes reach disk at commit().
+///
+/// File layout: the 8-octet magic "F6JRNL01", then records `length(4) crc32c(4) body`, the body
+/// being a record type (lease put, lease remove, meta put) and its fields, all big-endian.
+///
+/// Group commit: put(), remove() and put_meta() change memory at once and append a record to a
+/// pending buffer; commit() writes the buffer in one write() and fdatasync()s it. A caller that
+/// granted leases to many clients commits once and then answers them all: a REPLY is sent only
+/// after the commit that covers its lease returned.
+///
+/// Recovery: records are replayed in order. An incomplete last record (a crash mid-write) is
+/// cut off with a warning in recovery(); a damaged record that is not the last one means the
+/// journal cannot be trusted, and the constructor throws JournalError rather than start with
+/// leases silently missing.
+class JournalStore : public LeaseStore {
+ public:
+  /// @brief Opens (or creates, with its directory) the journal at @p path and replays it.
+  /// @throws JournalError as described above.
+  explicit JournalStore(std::string path);
+  ~JournalStore() override;
+  JournalStore(const JournalStore&) = delete;
+  JournalStore& operator=(const JournalStore&) = delete;
+
+  void put(const Lease& l) override;
+  bool remove(const LeaseKey& k) override;
+  const Lease* find(const LeaseKey& k) const override { return mem_.find(k); }
+  std::vector<const Lease*> find_client(const ClientIa& c) const override {
+    return mem_.find_client(c);
+  }
+  std::vector<const Lease*> find_duid(const wire::Duid& d) const override {
+    return mem_.find_duid(d);
+  }
+  void for_each(const std::function<void(const Lease&)>& f) const override { mem_.for_each(f); }
+  std::size_t size() const override { return mem_.size(); }
+  void put_meta(const std::string& key, const std::string& value) override;
+  std::optional<std::string> get_meta(const std::string& key) const override {
+    return mem_.get_meta(key);
+  }
+
+  /// @brief Writes and fdatasyncs every pending record. @throws JournalError on I/O failure;
+  /// the records stay pending, so a later commit() retries them.
+  void commit() override;
+
+  /// @brief Rewrites the journal as one record per live lease and meta value (write to a
+  /// temporary file, fsync, rename over the journal, fsync the directory). Commits first.
+  /// @throws JournalError on I/O failure (the old journal stays in place).
+  void compact();
+
+  const RecoveryReport& recovery() const { return recovery_; }
+  /// @return octets appended but not yet committed.
+  std::size_t pending_bytes() const { return pending_.size(); }
+  /// @return the journal's size on disk.
+  std::uint64_t file_bytes() const { return file_bytes_; }
+  /// @return commits (fdatasync calls) so far.
+  std::uint64_t commits() const { return commits_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void replay();
+  void append_record(std::uint8_t type, const wire::Bytes& body);
+
+  std::string path_;
+  int fd_ = -1;
+  MemoryStore mem_;
+  wire::Bytes pending_;
+  std::uint64_t file_bytes_ = 0;
+  std::uint64_t commits_ = 0;
+  RecoveryReport recovery_;
+};
+
+/// @brief Serializes one lease into a record body (exposed for tests and tools).
+void encode_lease(const Lease& l, wire::Bytes& out);
+/// @brief Parses a lease record body. @return false when malformed.
+bool decode_lease(wire::ByteView body, Lease& out);
+
+}  // namespace failover6::lease
