@@ -1,0 +1,47 @@
+// failover6::server::Allocator: picks free addresses from pools and free prefixes from
+// pd-pools, honouring client hints when they are free (RFC 8415 §18.3.2).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "config/config.h"
+#include "lease/lease_store.h"
+#include "server/policy.h"
+
+namespace failover6::server {
+
+/// Iterative allocation with one cursor per pool: each search starts where the last one
+/// stopped, so a pool filling up sequentially costs O(1) per lease. The Policy vetoes
+/// candidates (the other partner's half, leases still held or not yet reusable).
+class Allocator {
+ public:
+  /// Candidates examined per request before giving up (a nearly full huge pool).
+  static constexpr std::uint64_t MAX_PROBES = 1U << 16;
+
+  /// @brief A free address for a new lease in @p subnet, @p hint first when it is in a pool
+  /// and free. @return nullopt when none was found (NoAddrsAvail).
+  std::optional<lease::LeaseKey> address(const config::Subnet& subnet, lease::LeaseType type,
+                                         const std::optional<wire::Address>& hint,
+                                         const lease::LeaseStore& store, Policy& policy,
+                                         std::int64_t now);
+
+  /// @brief A free delegated prefix in @p subnet's pd-pools, @p hint first when it is one of
+  /// the pool's prefixes and free. @return nullopt when none was found (NoPrefixAvail).
+  std::optional<lease::LeaseKey> prefix(const config::Subnet& subnet,
+                                        const std::optional<lease::LeaseKey>& hint,
+                                        const lease::LeaseStore& store, Policy& policy,
+                                        std::int64_t now);
+
+  /// @return true when @p a lies in one of @p subnet's address pools.
+  static bool in_pools(const config::Subnet& subnet, const wire::Address& a);
+  /// @return true when @p prefix/@p length is a delegable prefix of one of @p subnet's pd-pools.
+  static bool in_pd_pools(const config::Subnet& subnet, const wire::Address& prefix,
+                          std::uint8_t length);
+
+ private:
+  std::map<std::pair<std::uint32_t, std::size_t>, std::uint64_t> cursors_;
+};
+
+}  // namespace failover6::server
