@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <ostream>
 #include <span>
 
 namespace failover6::wire {
@@ -151,6 +152,8 @@ std::string to_string(MessageType t) {
   return "MSG-" + std::to_string(v);
 }
 
+std::ostream& operator<<(std::ostream& os, MessageType t) { return os << to_string(t); }
+
 std::optional<MessageType> parse_message_type(std::string_view name) {
   for (const auto& n : MESSAGE_NAMES)
     if (iequals(n.name, name)) return static_cast<MessageType>(n.value);
@@ -182,6 +185,14 @@ std::string status_name(std::uint16_t code) {
 std::string binding_status_name(std::uint8_t v) {
   if (v >= 1 && v < BINDING_NAMES.size()) return std::string(BINDING_NAMES[v]);
   return "BINDING-" + std::to_string(v);
+}
+
+std::ostream& operator<<(std::ostream& os, BindingStatus s) {
+  return os << binding_status_name(static_cast<std::uint8_t>(s));
+}
+
+std::ostream& operator<<(std::ostream& os, ServerState s) {
+  return os << server_state_name(static_cast<std::uint8_t>(s));
 }
 
 std::string server_state_name(std::uint8_t v) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,8 @@ enum class MessageType : std::uint8_t {
 
 /// @return the IANA name ("SOLICIT", "RELAY-FORW", "BNDUPD", ...) or "MSG-<n>".
 std::string to_string(MessageType t);
+/// @brief Writes to_string(t) (for test diagnostics and logs).
+std::ostream& operator<<(std::ostream& os, MessageType t);
 /// @return the type named @p name (as to_string spells it, case-insensitive, or a number).
 std::optional<MessageType> parse_message_type(std::string_view name);
 /// @return true for RELAY-FORW and RELAY-REPL (RFC 8415 §9 relay header).
@@ -172,6 +175,8 @@ enum class BindingStatus : std::uint8_t {
 };
 /// @return "ACTIVE", "FREE-BACKUP", ... or "BINDING-<n>".
 std::string binding_status_name(std::uint8_t v);
+/// @brief Writes binding_status_name().
+std::ostream& operator<<(std::ostream& os, BindingStatus s);
 
 /// Failover endpoint states (RFC 8156 §5.4.15, OPTION_F_SERVER_STATE).
 enum class ServerState : std::uint8_t {
@@ -188,6 +193,8 @@ enum class ServerState : std::uint8_t {
 };
 /// @return "NORMAL", "COMMUNICATIONS-INTERRUPTED", ... or "STATE-<n>".
 std::string server_state_name(std::uint8_t v);
+/// @brief Writes server_state_name().
+std::ostream& operator<<(std::ostream& os, ServerState s);
 
 /// Seconds between the Unix epoch and 2000-01-01T00:00:00Z, the RFC 8156 §3 time base.
 inline constexpr std::int64_t FAILOVER_EPOCH_UNIX = 946684800;

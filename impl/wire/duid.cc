@@ -1,6 +1,7 @@
 #include "wire/duid.h"
 
 #include <cstring>
+#include <ostream>
 #include <stdexcept>
 
 namespace failover6::wire {
@@ -92,6 +93,9 @@ std::string Duid::describe() const {
   }
   return "type " + std::to_string(type()) + " " + to_hex(raw.size() > 2 ? v.subspan(2) : v);
 }
+
+std::ostream& operator<<(std::ostream& os, const Duid& d) { return os << d.to_string(); }
+std::ostream& operator<<(std::ostream& os, const Address& a) { return os << a.to_string(); }
 
 std::string to_hex(ByteView b, char sep) {
   static constexpr char DIGITS[] = "0123456789abcdef";

@@ -4,6 +4,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,11 @@ struct Duid {
 
   friend auto operator<=>(const Duid&, const Duid&) = default;
 };
+
+/// @brief Writes d.to_string() (for test diagnostics and logs).
+std::ostream& operator<<(std::ostream& os, const Duid& d);
+/// @brief Writes a.to_string().
+std::ostream& operator<<(std::ostream& os, const Address& a);
 
 /// @return lowercase hex of @p b, with @p sep between octets when it is not '\0'.
 std::string to_hex(ByteView b, char sep = '\0');
