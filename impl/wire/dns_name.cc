@@ -41,6 +41,7 @@ bool decode_name(Reader& r, std::string& out, bool allow_partial, DecodeContext&
     std::uint8_t len = 0;
     r.u8(len);
     ++total;
+    if (total > MAX_NAME) return ctx.fail(start, "domain name longer than 255 octets");
     if (len == 0) {
       if (out.empty()) out.assign(1, '.');
       else out.push_back('.');
