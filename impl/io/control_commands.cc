@@ -31,7 +31,7 @@ std::optional<std::string> string_arg(const json& args, const char* name) {
 std::optional<std::uint64_t> uint_arg(const json& args, const char* name) {
   auto it = args.find(name);
   if (it == args.end()) return std::nullopt;
-  if (!it->is_number_unsigned())
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
     throw ArgumentError(std::string("'") + name + "' must be a non-negative integer");
   return it->get<std::uint64_t>();
 }

@@ -156,7 +156,15 @@ void ControlServer::start() {
   if (::lstat(path_.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       throw std::runtime_error("control socket " + path_ + ": a file that is not a socket is in the way");
-    fs::remove(p, fec);  // stale socket of an earlier run
+    // A socket file is either a live server's (refuse: two servers must not share it) or
+    // the leftover of one that died (replace it).
+    stream_protocol::socket probe(io_);
+    boost::system::error_code pec;
+    probe.connect(stream_protocol::endpoint(path_), pec);
+    if (!pec)
+      throw std::runtime_error("control socket " + path_ +
+                               ": another process is listening on it (failover6d already running?)");
+    fs::remove(p, fec);
   }
   boost::system::error_code ec;
   stream_protocol::endpoint ep(path_);

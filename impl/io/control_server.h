@@ -41,8 +41,9 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   /// @brief Binds and listens (creating the socket's directory if needed).
+  /// A socket file left by a server that died is replaced; one a live process listens on is not.
   /// @throws std::runtime_error naming the path: too long for a unix socket, directory not
-  /// creatable, a non-socket file in the way, bind failure.
+  /// creatable, a non-socket file in the way, another process listening, bind failure.
   void start();
   /// @brief Stops accepting and removes the socket file. Connections in progress finish.
   void stop();

@@ -157,12 +157,13 @@ bool UdpIo::try_receive(ReceivedDatagram& out) {
     ssize_t got = ::recvmsg(s.sock.native_handle(), &msg, MSG_DONTWAIT);
     if (got < 0) {
       int err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK) {
-        s.ready = false;
-      } else if (err != EINTR) {
+      if (err == EINTR) continue;
+      if (err != EAGAIN && err != EWOULDBLOCK) {
         ++receive_errors_;
         log_.log(Msg::F6D_RECEIVE_ERROR, s.name, std::strerror(err));
       }
+      // Back to waiting for readiness: an error that persists then cannot spin the loop.
+      s.ready = false;
       continue;
     }
     next_ = i + 1;

@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 
+#include "cli/ctl_command.h"
 #include "cli/decode_command.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "failover6 0.1.0");
   failover6::cli::add_decode_command(app);
+  failover6::cli::add_ctl_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(configured_outputs) {
   BOOST_TEST(text.find("F6D_SIGHUP_IGNORED") != std::string::npos);
   BOOST_TEST(text.find("F6D_LISTENING") == std::string::npos);
   fs::remove(file);
-  BOOST_TEST(parse_severity("DEBUG") == Severity::Debug);
+  BOOST_TEST((parse_severity("DEBUG") == Severity::Debug));
   BOOST_TEST(!parse_severity("debug"));
 }
 
