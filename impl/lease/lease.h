@@ -69,6 +69,9 @@ struct Lease {
   std::int64_t partner_lifetime = 0;       ///< lifetime to send / sent to the partner; 0 = none pending
   std::int64_t partner_raw_cltt = 0;       ///< the partner's CLTT, unadjusted
   std::string hostname;
+  /// RFC 8156 §7.5.4 / PROTOCOL.md §6: the partner has not acknowledged this lease's current
+  /// state; a BNDUPD is queued or in flight. Persisted, so a restart still sends it.
+  bool update_partner = false;
 
   /// @return the client IA this lease belongs to.
   ClientIa client() const { return {duid, key.type, iaid}; }

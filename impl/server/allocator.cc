@@ -48,6 +48,15 @@ wire::Address pd_nth(const config::PdPool& p, u128 i) {
 
 }  // namespace
 
+std::uint64_t Allocator::pd_pool_size(const config::PdPool& pool) {
+  u128 n = pd_count(pool);
+  return n > (u128{1} << 63) ? (std::uint64_t{1} << 63) : static_cast<std::uint64_t>(n);
+}
+
+wire::Address Allocator::pd_prefix(const config::PdPool& pool, std::uint64_t i) {
+  return pd_nth(pool, i);
+}
+
 bool Allocator::in_pools(const config::Subnet& subnet, const wire::Address& a) {
   for (const auto& p : subnet.pools)
     if (!(a < p.first) && !(p.last < a)) return true;
@@ -69,7 +78,7 @@ std::optional<lease::LeaseKey> Allocator::address(const config::Subnet& subnet,
                                                   const lease::LeaseStore& store, Policy& policy,
                                                   std::int64_t now) {
   auto usable = [&](const lease::LeaseKey& k) {
-    return !reserved(subnet, k.address) && policy.may_allocate(k, store.find(k), now);
+    return !reserved(subnet, k.address) && policy.may_allocate(k, store.find(k), subnet.id, now);
   };
   if (hint && in_pools(subnet, *hint)) {
     lease::LeaseKey k{type, *hint, 128};
@@ -101,7 +110,7 @@ std::optional<lease::LeaseKey> Allocator::prefix(const config::Subnet& subnet,
                                                  std::int64_t now) {
   auto usable = [&](const lease::LeaseKey& k) {
     return !reserved_prefix(subnet, k.address, k.prefix_length) &&
-           policy.may_allocate(k, store.find(k), now);
+           policy.may_allocate(k, store.find(k), subnet.id, now);
   };
   if (hint && in_pd_pools(subnet, hint->address, hint->prefix_length) && usable(*hint))
     return hint;

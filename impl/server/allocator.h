@@ -34,6 +34,11 @@ class Allocator {
                                         const lease::LeaseStore& store, Policy& policy,
                                         std::int64_t now);
 
+  /// @return the number of delegable prefixes in @p pool (capped at 2^63).
+  static std::uint64_t pd_pool_size(const config::PdPool& pool);
+  /// @return the @p i-th delegable prefix of @p pool (i < pd_pool_size(pool)).
+  static wire::Address pd_prefix(const config::PdPool& pool, std::uint64_t i);
+
   /// @return true when @p a lies in one of @p subnet's address pools.
   static bool in_pools(const config::Subnet& subnet, const wire::Address& a);
   /// @return true when @p prefix/@p length is a delegable prefix of one of @p subnet's pd-pools.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 
 #include "lease/lease.h"
 #include "wire/constants.h"
@@ -18,15 +19,16 @@ class Policy {
   /// @brief May this server answer a client message of type @p type? RFC 8156 §8: nothing in
   /// STARTUP, RECOVER, RECOVER-WAIT or POTENTIAL-CONFLICT; in NORMAL the secondary answers
   /// only messages carrying its SERVERID; RECOVER-DONE renews known leases only.
+  /// @p subnet_id is the client's subnet (0 when none was selected: INFORMATION-REQUEST).
   virtual bool may_answer(wire::MessageType type, bool carries_our_server_id,
-                          std::int64_t now) = 0;
+                          std::uint32_t subnet_id, std::int64_t now) = 0;
 
   /// @brief May this server give a *new* client the lease @p key, whose current record is
   /// @p existing (nullptr if none)? Independent allocation of addresses (RFC 8156 §4.2.1:
   /// primary odd, secondary even), proportional allocation of prefixes (§4.2.2), and the reuse
   /// rules of §4.2.2.1 / PROTOCOL.md invariant 17.
   virtual bool may_allocate(const lease::LeaseKey& key, const lease::Lease* existing,
-                            std::int64_t now) = 0;
+                            std::uint32_t subnet_id, std::int64_t now) = 0;
 
   /// @brief The valid lifetime the client may be given for @p lease when configuration
   /// wants @p desired: the MCLT rule of RFC 8156 §4.4 (client expiry <= max(acked partner
@@ -34,28 +36,42 @@ class Policy {
   virtual std::uint32_t allowed_valid(const lease::Lease& lease, std::uint32_t desired,
                                       std::int64_t now) = 0;
 
-  /// @brief May the EXPIRED or RELEASED @p lease become FREE now? RFC 8156 §5 arc (4): only
-  /// once the partner acked the BNDUPD reporting it, or in PARTNER-DOWN after MCLT.
-  virtual bool may_free(const lease::Lease& lease, std::int64_t now) = 0;
+  /// Returned by free_at() when time alone never frees the lease (an acknowledgement will).
+  static constexpr std::int64_t NEVER = std::numeric_limits<std::int64_t>::max();
 
-  /// @brief @p lease was changed by a client transaction (granted, extended, released,
-  /// declined) or expired; the failover endpoint queues a lazy BNDUPD for it (§7.4).
-  virtual void on_lease_changed(const lease::Lease& lease, std::int64_t now) = 0;
+  /// @brief When may the EXPIRED, RELEASED or ABANDONED @p lease become free (its hold, the
+  /// state-expiration-time, is applied by the server on top)? Standalone: at once. RFC 8156 §5
+  /// arc (4): outside PARTNER-DOWN only once the partner acked the BNDUPD reporting it (NEVER:
+  /// the failover endpoint frees it when the BNDREPLY arrives); in PARTNER-DOWN MCLT past the
+  /// relevant times (§4.2.2.1).
+  virtual std::int64_t free_at(const lease::Lease& lease) = 0;
+
+  /// @brief The state a freed @p lease takes: FREE, or FREE-BACKUP for an address the
+  /// secondary owns (RFC 8156 §5 arcs (5), (6); A2).
+  virtual wire::BindingStatus free_state(const lease::Lease& lease) = 0;
+
+  /// @brief @p lease is about to be stored after a client transaction (granted, extended,
+  /// released, declined) or an expiry. The failover endpoint sets its partner fields
+  /// (partner-lifetime, update-partner flag) and queues a lazy BNDUPD for it (§7.4).
+  virtual void on_lease_changed(lease::Lease& lease, std::int64_t now) = 0;
 };
 
 /// A server with no partner: answers everything, allocates anything free, no MCLT cap.
 class StandalonePolicy final : public Policy {
  public:
-  bool may_answer(wire::MessageType, bool, std::int64_t) override { return true; }
-  bool may_allocate(const lease::LeaseKey&, const lease::Lease* existing,
+  bool may_answer(wire::MessageType, bool, std::uint32_t, std::int64_t) override {
+    return true;
+  }
+  bool may_allocate(const lease::LeaseKey&, const lease::Lease* existing, std::uint32_t,
                     std::int64_t now) override {
     return existing == nullptr || !existing->active_at(now);
   }
   std::uint32_t allowed_valid(const lease::Lease&, std::uint32_t desired, std::int64_t) override {
     return desired;
   }
-  bool may_free(const lease::Lease&, std::int64_t) override { return true; }
-  void on_lease_changed(const lease::Lease&, std::int64_t) override {}
+  std::int64_t free_at(const lease::Lease&) override { return 0; }
+  wire::BindingStatus free_state(const lease::Lease&) override { return wire::BindingStatus::Free; }
+  void on_lease_changed(lease::Lease&, std::int64_t) override {}
 };
 
 }  // namespace failover6::server

@@ -42,17 +42,31 @@ Server::Server(const config::Config& config, wire::Duid server_duid, lease::Leas
   store_.for_each([&](const lease::Lease& l) { schedule(l); });
 }
 
-void Server::schedule(const lease::Lease& l) {
+std::int64_t Server::deadline_of(const lease::Lease& l) const {
   using wire::BindingStatus;
-  if (l.state == BindingStatus::Active || l.state == BindingStatus::Abandoned ||
-      l.state == BindingStatus::Expired || l.state == BindingStatus::Released)
-    deadlines_.insert({l.state_expiration_time, l.key});
+  switch (l.state) {
+    case BindingStatus::Active:
+      return l.state_expiration_time;
+    case BindingStatus::Abandoned:
+    case BindingStatus::Expired:
+    case BindingStatus::Released:
+      return std::max(l.state_expiration_time, policy_->free_at(l));
+    default:
+      return Policy::NEVER;
+  }
 }
 
-void Server::put(Context& ctx, const lease::Lease& l) {
+void Server::schedule(const lease::Lease& l) {
+  std::int64_t when = deadline_of(l);
+  if (when != Policy::NEVER) deadlines_.insert({when, l.key});
+}
+
+void Server::notice(const lease::Lease& l) { schedule(l); }
+
+void Server::put(Context& ctx, lease::Lease l) {
+  policy_->on_lease_changed(l, ctx.now);
   store_.put(l);
   schedule(l);
-  policy_->on_lease_changed(l, ctx.now);
   ctx.changed = true;
 }
 
@@ -128,12 +142,12 @@ Result Server::handle(const Datagram& d, std::int64_t now) {
       if (!cid) return drop(DropReason::MissingClientId);
       if (!ours) return drop(DropReason::BadServerId);
   }
-  if (!policy_->may_answer(in.type, ours, now)) return drop(DropReason::NotResponsive);
-
   Context ctx{d, outer, in, nullptr, now, {}, false};
   ctx.subnet = select_subnet(outer, d);
   if (!ctx.subnet && in.type != MessageType::InformationRequest)
     return drop(DropReason::NoSubnet);
+  if (!policy_->may_answer(in.type, ours, ctx.subnet ? ctx.subnet->id : 0, now))
+    return drop(DropReason::NotResponsive);
 
   bool rapid = in.type == MessageType::Solicit && in.find<wire::RapidCommit>() &&
                ctx.subnet->rapid_commit;

@@ -98,6 +98,10 @@ class Server {
   /// @return the earliest time at which expire() has work, if any.
   std::optional<std::int64_t> next_deadline() const;
 
+  /// @brief Schedules the expiry work of @p l, a lease stored by someone else (the failover
+  /// endpoint applying a partner's update, or freeing a lease on its acknowledgement).
+  void notice(const lease::Lease& l);
+
   const Stats& stats() const { return stats_; }
   const wire::Duid& duid() const { return duid_; }
 
@@ -115,8 +119,9 @@ class Server {
                      std::vector<Binding>& out, std::optional<wire::StatusCodeOption>& st);
   bool bind(Context& ctx, const lease::LeaseKey& key, std::uint32_t iaid,
             std::uint32_t hint_preferred, std::uint32_t hint_valid, std::vector<Binding>& out);
-  void put(Context& ctx, const lease::Lease& l);
+  void put(Context& ctx, lease::Lease l);
   void schedule(const lease::Lease& l);
+  std::int64_t deadline_of(const lease::Lease& l) const;
   const config::Subnet* select_subnet(const wire::Message& outer, const Datagram& d) const;
 
   const config::Config& config_;

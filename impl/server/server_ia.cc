@@ -87,7 +87,7 @@ void Server::bind_addresses(Context& ctx, LeaseType type, std::uint32_t iaid,
       LeaseKey key{type, h->address, 128};
       const Lease* l = store_.find(key);
       bool mine = l && belongs(*l, duid, type, iaid) && l->state != BindingStatus::Abandoned;
-      bool free = on_link(h->address) && policy_->may_allocate(key, l, ctx.now);
+      bool free = on_link(h->address) && policy_->may_allocate(key, l, ctx.subnet->id, ctx.now);
       if (!((mine && on_link(h->address)) || free) ||
           !bind(ctx, key, iaid, h->preferred, h->valid, out))
         out.push_back({key, 0, 0});
@@ -145,7 +145,7 @@ void Server::bind_prefixes(Context& ctx, std::uint32_t iaid, const wire::Options
       const Lease* l = store_.find(key);
       bool mine = l && belongs(*l, duid, LeaseType::Pd, iaid) &&
                   l->state != BindingStatus::Abandoned;
-      bool free = delegable(key) && policy_->may_allocate(key, l, ctx.now);
+      bool free = delegable(key) && policy_->may_allocate(key, l, ctx.subnet->id, ctx.now);
       if (!((mine && delegable(key)) || free) ||
           !bind(ctx, key, iaid, h->preferred, h->valid, out))
         out.push_back({key, 0, 0});
@@ -294,7 +294,7 @@ std::size_t Server::expire(std::int64_t now) {
     auto [when, key] = *deadlines_.begin();
     deadlines_.erase(deadlines_.begin());
     const Lease* l = store_.find(key);
-    if (!l || l->state_expiration_time != when) continue;  // superseded by a later change
+    if (!l || deadline_of(*l) != when) continue;  // superseded by a later change
     Lease n = *l;
     if (n.state == BindingStatus::Active) {
       n.state = BindingStatus::Expired;  // RFC 8156 §5 arc (8)
@@ -304,14 +304,15 @@ std::size_t Server::expire(std::int64_t now) {
     }
     if ((n.state == BindingStatus::Expired || n.state == BindingStatus::Released ||
          n.state == BindingStatus::Abandoned) &&
-        policy_->may_free(n, now)) {
-      n.state = BindingStatus::Free;  // arcs (4)+(5): the last client stays as a hint
+        std::max(n.state_expiration_time, policy_->free_at(n)) <= now) {
+      n.state = policy_->free_state(n);  // arcs (4)+(5)/(6): the last client stays as a hint
       n.start_time_of_state = now;
       n.state_expiration_time = 0;
     }
+    if (n == *l) continue;  // waiting for the partner's acknowledgement
+    policy_->on_lease_changed(n, now);
     store_.put(n);
     schedule(n);
-    policy_->on_lease_changed(n, now);
     ++changed;
   }
   return changed;
