@@ -171,7 +171,8 @@ void Endpoint::on_enter(State s, std::int64_t now) {
       // §8.5.2: a server that never ran failover before, as the partner's data shows (its
       // C flag was clear when we met), may go on at once.
       if (!had_storage_ && partner_never_communicated_)
-        handle(Event{EventKind::RecoverWaitExpired, std::nullopt}, now);
+        transition(State::RecoverDone, "new pair: neither partner ran failover before, no wait",
+                   now);
       break;
     case State::PartnerDown:
       // Leases waiting for an acknowledgement now free themselves after MCLT (§8.4.1).
