@@ -8,6 +8,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -693,6 +694,38 @@ void parse_failover6(Walker& w, const json& f, const Dhcp6& dhcp6, Failover6& ou
                 "missing: RFC 7653 §9.1 makes secure mode the default; give \"tls\" or set "
                 "\"insecure\": true explicitly");
       out.relationships.push_back(std::move(rel));
+    }
+    // m-to-1 (one server, several relationships): every subnet belongs to one relationship
+    // (RFC 8156 §6.2), and the partner listener can tell connections apart only if those
+    // sharing its socket and the same partner address agree on TLS.
+    std::map<std::uint32_t, std::string> owner;
+    for (std::size_t i = 0; i < out.relationships.size(); ++i) {
+      const Relationship& a = out.relationships[i];
+      std::string p = Walker::index(Walker::join(path, "relationships"), i);
+      if (a.subnets.empty() && out.relationships.size() > 1)
+        w.error(Walker::join(p, "subnets"),
+                "missing: required when there are several relationships");
+      for (std::uint32_t id : a.subnets) {
+        auto [it, fresh] = owner.emplace(id, a.name);
+        if (!fresh && it->second != a.name)
+          w.error(Walker::join(p, "subnets"), "subnet " + std::to_string(id) +
+                                                  " already belongs to relationship '" +
+                                                  it->second + "'");
+      }
+      for (std::size_t k = 0; k < i; ++k) {
+        const Relationship& b = out.relationships[k];
+        bool tls_equal = a.tls.has_value() == b.tls.has_value() &&
+                         (!a.tls || (a.tls->cert_file == b.tls->cert_file &&
+                                     a.tls->key_file == b.tls->key_file &&
+                                     a.tls->ca_file == b.tls->ca_file &&
+                                     a.tls->peer_name == b.tls->peer_name));
+        if (a.role == "secondary" && b.role == "secondary" && a.this_server == b.this_server &&
+            a.peer.address == b.peer.address && !tls_equal)
+          w.error(Walker::join(p, "tls"),
+                  "must equal relationship '" + b.name +
+                      "' (same this-server and partner address: one listener tells them "
+                      "apart only after TLS)");
+      }
     }
   }
 }

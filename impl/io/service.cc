@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "io/control_commands.h"
+#include "io/journal_committer.h"
 #include "io/metrics.h"
 #include "io/server_identity.h"
 
@@ -46,16 +47,26 @@ void Service::start() {
   pid_ = static_cast<std::int64_t>(::getpid());
   open_store();
   choose_duid(started_);
-  server_ = std::make_unique<server::Server>(config_, duid_, *store_);
+  if (!config_.failover6.relationships.empty())
+    failover_ = std::make_unique<FailoverRuntime>(io_, config_, *store_, log_, &wall_now);
+  server_ = std::make_unique<server::Server>(config_, duid_, *store_,
+                                             failover_ ? failover_->policy() : nullptr);
   open_sockets();
   batch_ = std::make_unique<BatchProcessor>(
       [this](const server::Datagram& d, std::int64_t now) { return server_->handle(d, now); },
-      *store_, *udp_, log_, options_.max_batch);
+      *store_, *udp_, log_, options_.max_batch,
+      journal_ ? std::make_unique<JournalCommitter>(io_, *journal_) : nullptr);
+  if (failover_) {
+    failover_->attach(*server_, [this](std::function<void()> fn) {
+      batch_->when_durable(std::move(fn));
+    });
+    set_relationships([this] { return failover_->status(wall_now()); });
+  }
 
   if (!config_.dhcp6.control_socket.name.empty()) {
     control_ = std::make_unique<ControlServer>(
         io_, config_.dhcp6.control_socket.name, log_,
-        [this](const nlohmann::json& request) { return handle_control(request, view(wall_now())); },
+        [this](const nlohmann::json& request) { return control(request); },
         [this] {
           log_.log(Msg::F6D_SHUTDOWN_COMMAND);
           asio::post(io_, [this] { shutdown(); });
@@ -88,6 +99,7 @@ void Service::start() {
   on_expire();
   arm_compact();
   udp_->arm([this] { on_readable(); });
+  if (failover_) failover_->start();
   log_.log(Msg::F6D_STARTED, "0.1.0", pid_, options_.config_path);
 }
 
@@ -183,6 +195,25 @@ ServiceView Service::view(std::int64_t now) const {
   return v;
 }
 
+ControlOutcome Service::control(const nlohmann::json& request) {
+  // partner-down changes the failover state, which handle_control (a pure function of the
+  // view) cannot: it is answered here.
+  if (request.is_object() && request.value("command", std::string()) == "partner-down") {
+    if (!failover_)
+      return {control_response(CONTROL_ERROR, "partner-down: this server has no relationships"),
+              false};
+    std::string name;
+    if (auto a = request.find("arguments"); a != request.end() && a->is_object())
+      name = a->value("name", a->value("relationship", std::string()));
+    auto err = failover_->partner_down(name, wall_now());
+    if (err) return {control_response(CONTROL_ERROR, "partner-down: " + *err), false};
+    return {control_response(CONTROL_SUCCESS, "partner-down done",
+                             nlohmann::json{{"relationships", failover_->status(wall_now())}}),
+            false};
+  }
+  return handle_control(request, view(wall_now()));
+}
+
 void Service::on_readable() {
   if (batch_posted_ || stopping_) return;
   batch_posted_ = true;
@@ -194,6 +225,7 @@ void Service::run_batch() {
   if (stopping_) return;
   const std::int64_t now = wall_now();
   batch_->run_once(now);
+  if (failover_) failover_->after_batch(now);  // the lazy BNDUPDs follow the REPLYs
   arm_expire(now);
   // Wait on the sockets found empty, and come back at once for those that may hold more:
   // posting (rather than looping) lets timers and control commands in between batches.
@@ -223,6 +255,7 @@ void Service::on_expire() {
   std::optional<std::int64_t> due = server_->next_deadline();
   if (due && *due <= now) {
     std::size_t changed = server_->expire(now);
+    if (failover_) failover_->after_batch(now);
     if (changed > 0) {
       try {
         store_->commit();
@@ -283,6 +316,9 @@ void Service::wait_signal() {
 void Service::shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  if (failover_) failover_->stop();  // DISCONNECT (ServerShuttingDown) to each partner
+  // Commit, and answer the clients whose replies waited for it, while the sockets are open.
+  if (batch_) batch_->flush();
   if (udp_) udp_->close();
   if (control_) control_->stop();
   if (metrics_) metrics_->stop();

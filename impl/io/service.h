@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "io/batch_processor.h"
 #include "io/control_server.h"
+#include "io/failover_runtime.h"
 #include "io/logger.h"
 #include "io/metrics_server.h"
 #include "io/service_view.h"
@@ -85,6 +86,9 @@ class Service {
   /// @return a view of the live state at @p now, as the control API and metrics see it.
   ServiceView view(std::int64_t now) const;
 
+  /// @return the failover relationships, or nullptr for a standalone server.
+  const FailoverRuntime* failover() const { return failover_.get(); }
+
   /// @return the UDP sockets (after start()).
   const UdpIo& sockets() const { return *udp_; }
   boost::asio::io_context& context() { return io_; }
@@ -96,6 +100,7 @@ class Service {
   void open_store();
   void choose_duid(std::int64_t now);
   void open_sockets();
+  ControlOutcome control(const nlohmann::json& request);
   void on_readable();
   void run_batch();
   void arm_expire(std::int64_t now);
@@ -114,6 +119,7 @@ class Service {
   std::unique_ptr<lease::LeaseStore> store_;
   lease::JournalStore* journal_ = nullptr;  ///< store_ when it is a journal
   wire::Duid duid_;
+  std::unique_ptr<FailoverRuntime> failover_;  ///< the relationships; before server_ (its policy)
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<UdpIo> udp_;
   std::unique_ptr<BatchProcessor> batch_;
