@@ -20,6 +20,9 @@ using wire::StatusCode;
 /// the last record plus this margin, so that RECOVER-WAIT never waits too little).
 constexpr std::int64_t HEARTBEAT = 30;
 
+/// Transitions kept for status and tests (a flapping link must not grow memory forever).
+constexpr std::size_t MAX_HISTORY = 256;
+
 /// Decision (A10): the secondary's share of each pd-pool's delegable prefixes, given on
 /// POOLREQ, is half the pool, at most POOL_SHARE_MAX per pd-pool: the secondary needs
 /// prefixes only for new clients while it is cut off, and a /40 pool of /56s would otherwise
@@ -104,6 +107,7 @@ void Endpoint::load(std::int64_t now) {
   if (stored) stored_state_ = *stored;
   state_ = State::Startup;
   start_time_of_state_ = now;
+  boot_time_ = now;
   history_.push_back({now, stored.value_or(State::Startup), State::Startup, "boot"});
   // Leases whose update the partner never acknowledged (persisted flag): send them again.
   store_.for_each([&](const lease::Lease& l) {
@@ -142,6 +146,7 @@ void Endpoint::transition(State next, const std::string& reason, std::int64_t no
   start_time_of_state_ = now;
   if (next == State::PartnerDown) pd_entry_ = now;
   if (responsiveness(role_, next) != Responsiveness::Unresponsive) last_operating_ = now;
+  if (history_.size() >= MAX_HISTORY) history_.erase(history_.begin());
   history_.push_back(t);
   if (hooks_.on_transition) hooks_.on_transition(t);
   persist(now);  // §8.1: every transition is recorded (committed before the STATE is sent)
@@ -273,7 +278,7 @@ void Endpoint::on_timer(std::int64_t now) {
   if (state_ == State::Startup && now >= start_time_of_state_ + rel_.startup_time)
     leave_startup(now);
   if (state_ == State::RecoverWait) {
-    std::int64_t base = time_of_failure_ != 0 ? time_of_failure_ : history_.front().time;
+    std::int64_t base = time_of_failure_ != 0 ? time_of_failure_ : boot_time_;
     if (now >= base + mclt_) handle(Event{EventKind::RecoverWaitExpired, std::nullopt}, now);
   }
   if (state_ == State::CommunicationsInterrupted && rel_.auto_partner_down > 0 &&
@@ -305,7 +310,7 @@ std::optional<std::int64_t> Endpoint::next_deadline() const {
   if (state_ == State::Startup)
     t = std::min<std::int64_t>(t, start_time_of_state_ + rel_.startup_time);
   if (state_ == State::RecoverWait) {
-    std::int64_t base = time_of_failure_ != 0 ? time_of_failure_ : history_.front().time;
+    std::int64_t base = time_of_failure_ != 0 ? time_of_failure_ : boot_time_;
     t = std::min<std::int64_t>(t, base + mclt_);
   }
   if (state_ == State::CommunicationsInterrupted && rel_.auto_partner_down > 0)

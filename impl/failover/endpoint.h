@@ -232,7 +232,8 @@ class Endpoint final : public server::Policy {
 
   std::vector<wire::FailoverMessage> outbox_;
   std::optional<std::string> close_request_;
-  std::vector<Transition> history_;
+  std::vector<Transition> history_;     ///< the last MAX_HISTORY transitions
+  std::int64_t boot_time_ = 0;
 
   // counters for status
   std::uint64_t bndupd_sent_ = 0, bndupd_received_ = 0, bndupd_rejected_ = 0,

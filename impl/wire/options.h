@@ -350,7 +350,8 @@ struct FProtocolVersion {
   friend bool operator==(const FProtocolVersion&, const FProtocolVersion&) = default;
 };
 
-/// OPTION_F_KEEPALIVE_TIME (128), RFC 8156 §5.4.15 (seconds).
+/// OPTION_F_KEEPALIVE_TIME (128), RFC 8156 §5.4.15 (seconds). The RFC labels the field
+/// "receive-time"; it is the keepalive time (PROTOCOL.md A8).
 using FKeepaliveTime = UintOption<OptionCode::FKeepaliveTime, std::uint32_t>;
 
 /// OPTION_F_RECONFIGURE_DATA (129), RFC 8156 §5.4.16.

@@ -575,6 +575,29 @@ def write_dir(path, seeds, max_len=None):
     print("%-40s %3d seeds, %6d octets" % (path, len(seeds), sum(map(len, seeds.values()))))
 
 
+def endpoint_seeds(failover):
+    """fuzz_endpoint inputs: a role octet (even: the endpoint is the secondary, odd: the
+    primary), then a stream of 2-octet-framed messages from the partner."""
+    def frame(m):
+        return u16(len(m)) + m
+    s = {}
+    hello = frame(failover["connect"]) + frame(failover["state-startup-flag"])
+    s["secondary-handshake"] = b"\x00" + hello
+    for name in ("bndupd-client-ia-na", "bndupd-client-ia-pd", "bndupd-client-everything",
+                 "bndupd-client-released", "bndupd-prefix-free-backup", "updreq", "updreqall",
+                 "poolreq", "upddone", "contact", "disconnect", "bndreply-client-ok"):
+        s["secondary-" + name] = b"\x00" + hello + frame(failover[name])
+    s["primary-handshake"] = b"\x01" + frame(failover["connectreply"]) + \
+        frame(failover["state-startup-flag"])
+    for name in ("bndupd-client-ia-na", "poolreq", "updreqall", "bndreply-client-ok",
+                 "connectreply-reject-skew", "connectreply-reject-version"):
+        s["primary-" + name] = b"\x01" + frame(failover["connectreply"]) + \
+            frame(failover["state-startup-flag"]) + frame(failover[name])
+    s["secondary-everything"] = b"\x00" + hello + b"".join(
+        frame(v) for k, v in sorted(failover.items()) if not k.startswith("reject-"))
+    return s
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"))
@@ -588,6 +611,7 @@ def main():
     write_dir(os.path.join(args.out, "failover"), failover)
     write_dir(os.path.join(args.out, "frames"), frames_seeds(failover), max_len=4096)
     write_dir(os.path.join(args.out, "json"), json_seeds(dhcp6, failover))
+    write_dir(os.path.join(args.out, "endpoint"), endpoint_seeds(failover), max_len=65536)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,16 @@
 # the same targets are in fuzz/CMakeLists.txt (FAILOVER6_FUZZ=ON only). Paths here use
 # CMAKE_CURRENT_LIST_DIR because include() keeps the including directory as the source dir.
 set(FAILOVER6_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(FAILOVER6_FUZZ_TARGETS dhcp6 failover frames json)
+set(FAILOVER6_FUZZ_TARGETS dhcp6 failover frames json endpoint)
 
 foreach(target IN LISTS FAILOVER6_FUZZ_TARGETS)
   add_executable(fuzz_replay_${target}
     ${FAILOVER6_FUZZ_DIR}/replay_main.cc
     ${FAILOVER6_FUZZ_DIR}/fuzz_${target}.cc)
   target_link_libraries(fuzz_replay_${target} PRIVATE failover6_wire)
+  if(target STREQUAL "endpoint")
+    target_link_libraries(fuzz_replay_${target} PRIVATE failover6_failover)
+  endif()
   if(FAILOVER6_FUZZ)
     # The fuzz build compiles everything with coverage instrumentation
     # (-fsanitize=fuzzer-no-link); its callbacks come from this runtime.
