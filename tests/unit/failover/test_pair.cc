@@ -335,3 +335,62 @@ BOOST_AUTO_TEST_CASE(prefixes_are_split_by_poolreq) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(pair_conflict)
+
+BOOST_AUTO_TEST_CASE(both_partner_down_then_potential_conflict_resolves) {
+  Pair pr;
+  BOOST_REQUIRE(pr.until(S::Normal, S::Normal, 60));
+  auto h = pr.bind(pr.p, 1);
+  BOOST_REQUIRE(h.has_value());
+  pr.partition();
+  // An operator error: both sides declared their partner down.
+  BOOST_TEST(!pr.p.ep->partner_down(pr.now).has_value());
+  BOOST_TEST(!pr.s.ep->partner_down(pr.now).has_value());
+  auto a = pr.bind(pr.p, 20);
+  auto b = pr.bind(pr.s, 21);
+  BOOST_REQUIRE(a.has_value());
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(a->address != b->address);  // own halves, even in PARTNER-DOWN (A6)
+  pr.advance(20);
+  pr.heal();
+  // Both see a partner in PARTNER-DOWN: POTENTIAL-CONFLICT, then the UPDREQ exchange in the
+  // RFC's order: the primary's first (-> CONFLICT-DONE), then the secondary's (-> NORMAL).
+  BOOST_REQUIRE(pr.until(S::Normal, S::Normal, 60));
+  BOOST_TEST(passed_through(*pr.p.ep, S::PotentialConflict));
+  BOOST_TEST(passed_through(*pr.p.ep, S::ConflictDone));
+  BOOST_TEST(passed_through(*pr.s.ep, S::PotentialConflict));
+  BOOST_TEST(!passed_through(*pr.s.ep, S::ConflictDone));  // never the secondary
+  pr.advance(2);
+  BOOST_TEST((active(pr.p, pr.now) == active(pr.s, pr.now)));
+  BOOST_TEST(active(pr.p, pr.now).size() == 3u);
+  no_duplicates(pr);
+}
+
+BOOST_AUTO_TEST_CASE(unresponsive_in_potential_conflict) {
+  Pair pr;
+  BOOST_REQUIRE(pr.until(S::Normal, S::Normal, 60));
+  pr.partition();
+  pr.p.ep->partner_down(pr.now);
+  pr.s.ep->partner_down(pr.now);
+  // Heal, but stop the messages right after the handshake so both sit in POTENTIAL-CONFLICT.
+  pr.cut = false;
+  pr.link = true;
+  pr.s.ep->on_connected(pr.now);
+  pr.p.ep->on_connected(pr.now);
+  for (int i = 0; i < 6; ++i) {  // CONNECT, CONNECTREPLY + STATE, STATE: hand-delivered
+    for (Node* from : {&pr.p, &pr.s}) {
+      Node& to = from == &pr.p ? pr.s : pr.p;
+      for (auto& m : from->ep->take_outbox()) {
+        if (m.type == wire::MessageType::UpdReq) continue;  // held back
+        to.ep->on_message(m, pr.now);
+      }
+    }
+  }
+  BOOST_TEST(pr.p.state() == S::PotentialConflict);
+  BOOST_TEST(pr.s.state() == S::PotentialConflict);
+  BOOST_TEST(!pr.bind(pr.p, 30).has_value());  // MUST NOT answer clients (§8)
+  BOOST_TEST(!pr.bind(pr.s, 31).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
