@@ -102,7 +102,11 @@ Resolution resolve_explained(const Lease* local, const IncomingBinding& in, Role
                          " later than local time " + std::to_string(tl));
     }
     case Rule::Time1: {
-      const bool past = now > local->state_expiration_time;
+      // "Past the local state-expiration-time", with §7.5.1's equality of times within 5 s:
+      // the partner's EXPIRED for a lease that ends now on our clock is sent in the second it
+      // ends on its own, which strict comparison would reject, leaving the lease to be
+      // offered again and again until it ended here too.
+      const bool past = !later_than(local->state_expiration_time, now);
       return verdict(past, Verdict::RejectOutdated,
                      "local state expires at " + std::to_string(local->state_expiration_time) +
                          ", now " + std::to_string(now));
