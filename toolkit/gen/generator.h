@@ -1,0 +1,80 @@
+// failover6::gen::run_generator: the UDP driver of a Fleet (loopback, unprivileged), with pcap
+// recording, time compression, live progress and the run summary.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "gen/fleet.h"
+
+namespace failover6::gen {
+
+/// A server the relays forward to: an IPv6 address and UDP port.
+struct ServerEndpoint {
+  wire::Address address;
+  std::uint16_t port = 547;
+  /// @return "[addr]:port".
+  std::string to_string() const;
+};
+
+/// @brief Parses "[ADDR]:PORT", "ADDR" (port 547) or "[ADDR]".
+/// @return nullopt for anything else (an IPv4 address, a bad port, junk).
+std::optional<ServerEndpoint> parse_endpoint(std::string_view text);
+
+/// What run_generator() does.
+struct GeneratorOptions {
+  std::vector<ServerEndpoint> servers;  ///< every relay forwards to each of these
+  FleetConfig fleet;                    ///< fleet.servers and the start times are set from here
+  double rate = 1000;          ///< clients started per wall-clock second (0: all at once)
+  double duration_s = 10;      ///< wall-clock bound of the run (the release phase excluded)
+  double time_scale = 1;       ///< protocol seconds per wall-clock second (lifetimes pass faster)
+  std::string pcap;            ///< pcap file to write; empty: none
+  bool release_at_end = false; ///< RELEASE everything at the end (at most 5 s more)
+  bool stop_when_bound = false;  ///< end as soon as every client is bound or informed
+  bool progress = true;        ///< a progress line every wall-clock second
+  wire::Address bind = wire::Address::from_string("::");  ///< local socket address
+  std::uint16_t bind_port = 0;  ///< local UDP port (0: any; 547 for servers that answer relays there)
+  const std::atomic<bool>* stop = nullptr;  ///< when set and true, the run ends early
+};
+
+/// What a run did.
+struct GeneratorResult {
+  FleetStats stats;
+  std::uint32_t clients = 0;
+  std::uint32_t clients_bound = 0;
+  std::uint32_t clients_informed = 0;
+  std::uint32_t leases_changed = 0;
+  double wall_s = 0;            ///< wall-clock seconds from the first start to the end
+  double time_scale = 1;
+  std::uint64_t pcap_packets = 0;
+  std::uint64_t send_errors = 0;  ///< datagrams the socket refused (buffer full, ...)
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t datagrams_received = 0;
+  long max_rss_kib = 0;         ///< peak resident set of the process
+  std::vector<std::string> servers;
+  std::string pcap;
+};
+
+/// @brief Runs the fleet over UDP until the duration ends (or every client is bound, or
+///        *stop), recording every datagram to the pcap as IPv6/UDP between the relay's
+///        address (port 547) and the server, with its send or receive time.
+/// @param progress where the progress lines go (one per second when options.progress).
+/// @throws std::invalid_argument for unusable options, std::runtime_error for socket errors,
+///         trace::TraceError when the pcap cannot be written.
+GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& progress);
+
+/// @brief The summary as JSON: "exchanges", "rate", "latency_ms" {p50,p90,p99,max},
+///        "clients_bound", "leases_changed", per-type "sent"/"received", and more.
+nlohmann::json summary_json(const GeneratorResult& r);
+
+/// @brief The summary as a few lines of text.
+std::string summary_text(const GeneratorResult& r);
+
+}  // namespace failover6::gen
