@@ -136,7 +136,7 @@ struct Relationship {
   Endpoint peer;         ///< the partner's failover endpoint
   std::uint32_t mclt = 3600;
   std::uint32_t keepalive = 60;        ///< FO_KEEPALIVE_TIME
-  std::uint32_t max_unacked = 64;      ///< OPTION_F_MAX_UNACKED_BNDUPD we announce
+  std::uint32_t max_unacked = 256;     ///< OPTION_F_MAX_UNACKED_BNDUPD we announce
   std::uint32_t auto_partner_down = 0;  ///< seconds in COMM-INT before PARTNER-DOWN; 0 = off
   std::uint32_t startup_time = 5;      ///< STARTUP timer (A10)
   std::vector<std::uint32_t> subnets;  ///< subnet ids covered

@@ -54,6 +54,16 @@ UdpIo::~UdpIo() { close(); }
 
 void UdpIo::add_socket(std::unique_ptr<Socket> s) {
   s->sock.non_blocking(true);
+  // SO_RCVBUFFORCE passes net.core.rmem_max when privileged; otherwise SO_RCVBUF is capped
+  // there silently, so read back what was granted. Linux doubles the value for bookkeeping.
+  const int fd = s->sock.native_handle();
+  int want = RECEIVE_BUFFER;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+  int got = 0;
+  socklen_t len = sizeof(got);
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < RECEIVE_BUFFER)
+    log_.log(Msg::F6D_RECEIVE_BUFFER_SMALL, s->name, got / 2, RECEIVE_BUFFER);
   sockets_.push_back(std::move(s));
 }
 
@@ -244,5 +254,13 @@ void UdpIo::close() {
 }
 
 std::uint16_t UdpIo::local_port(std::size_t i) const { return sockets_.at(i)->port; }
+
+int UdpIo::receive_buffer(std::size_t i) const {
+  int got = 0;
+  socklen_t len = sizeof(got);
+  if (::getsockopt(sockets_.at(i)->sock.native_handle(), SOL_SOCKET, SO_RCVBUF, &got, &len) != 0)
+    return 0;
+  return got;
+}
 
 }  // namespace failover6::io

@@ -29,6 +29,10 @@ class UdpIo final : public PacketIo {
  public:
   /// The DHCPv6 server port (RFC 8415 §7.2), used by interface sockets.
   static constexpr std::uint16_t SERVER_PORT = 547;
+  /// Receive buffer asked for every socket (SO_RCVBUF, or SO_RCVBUFFORCE when privileged):
+  /// room for about 20,000 relayed requests, so bursts that arrive while the loop is busy
+  /// wait in the kernel rather than being dropped.
+  static constexpr int RECEIVE_BUFFER = 4 << 20;
 
   /// @param io the context that reports readiness; must outlive this object
   /// @param log receives F6D_LISTENING, F6D_RECEIVE_ERROR, F6D_SEND_ERROR ...
@@ -70,6 +74,9 @@ class UdpIo final : public PacketIo {
   std::size_t size() const { return sockets_.size(); }
   /// @return the local port of socket @p i (useful when a listen endpoint had port 0).
   std::uint16_t local_port(std::size_t i) const;
+  /// @return the receive buffer of socket @p i as the kernel reports it (SO_RCVBUF; Linux
+  /// reports twice the usable size it was given).
+  int receive_buffer(std::size_t i) const;
   /// @return receive errors other than "no datagram waiting".
   std::uint64_t receive_errors() const { return receive_errors_; }
 

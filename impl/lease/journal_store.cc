@@ -16,7 +16,10 @@ constexpr char MAGIC[8] = {'F', '6', 'J', 'R', 'N', 'L', '0', '1'};
 constexpr std::uint8_t REC_LEASE = 1;
 constexpr std::uint8_t REC_REMOVE = 2;
 constexpr std::uint8_t REC_META = 3;
-constexpr std::uint8_t LEASE_VERSION = 1;
+/// Lease record versions: 1 had no flags octet; 2 (written now) ends with it.
+constexpr std::uint8_t LEASE_VERSION_1 = 1;
+constexpr std::uint8_t LEASE_VERSION = 2;
+constexpr std::uint8_t LEASE_FLAG_UPDATE_PARTNER = 0x01;  ///< Lease::update_partner
 constexpr std::uint32_t MAX_RECORD = 1 << 20;
 
 std::uint32_t crc32c(wire::ByteView b) {
@@ -40,6 +43,22 @@ void write_all(int fd, const std::uint8_t* p, std::size_t n, const std::string& 
     }
     p += w;
     n -= static_cast<std::size_t>(w);
+  }
+}
+
+/// Writes all of [p, p+n) at @p offset (a retry after a partial write overwrites the part that
+/// reached the file).
+void pwrite_all(int fd, const std::uint8_t* p, std::size_t n, std::uint64_t offset,
+                const std::string& path) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail(path, "write failed: " + errno_text());
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+    offset += static_cast<std::uint64_t>(w);
   }
 }
 
@@ -87,12 +106,14 @@ void encode_lease(const Lease& l, wire::Bytes& out) {
   w.u16(static_cast<std::uint16_t>(std::min<std::size_t>(l.hostname.size(), 255)));
   w.bytes(wire::ByteView(reinterpret_cast<const std::uint8_t*>(l.hostname.data()),
                          std::min<std::size_t>(l.hostname.size(), 255)));
+  w.u8(l.update_partner ? LEASE_FLAG_UPDATE_PARTNER : 0);
 }
 
 bool decode_lease(wire::ByteView body, Lease& l) {
   wire::Reader r(body);
   std::uint8_t version = 0, duid_len = 0, state = 0;
-  if (!r.u8(version) || version != LEASE_VERSION || !decode_key(r, l.key) || !r.u8(duid_len) ||
+  if (!r.u8(version) || (version != LEASE_VERSION && version != LEASE_VERSION_1) ||
+      !decode_key(r, l.key) || !r.u8(duid_len) ||
       !r.bytes(duid_len, l.duid.raw) || !r.u32(l.iaid) || !r.u32(l.subnet_id) || !r.u8(state))
     return false;
   l.state = static_cast<wire::BindingStatus>(state);
@@ -119,6 +140,9 @@ bool decode_lease(wire::ByteView body, Lease& l) {
   wire::ByteView h;
   if (!r.u16(hn) || !r.view(hn, h)) return false;
   l.hostname.assign(h.begin(), h.end());
+  std::uint8_t flags = 0;
+  if (version == LEASE_VERSION && !r.u8(flags)) return false;
+  l.update_partner = (flags & LEASE_FLAG_UPDATE_PARTNER) != 0;
   return r.empty();
 }
 
@@ -281,18 +305,68 @@ void JournalStore::put_meta(const std::string& key, const std::string& value) {
   append_record(REC_META, body);
 }
 
-void JournalStore::commit() {
-  if (pending_.empty()) return;
-  write_all(fd_, pending_.data(), pending_.size(), path_);
-  // The journal was written in full up to here; only now is the batch durable.
-  if (::fdatasync(fd_) != 0) fail(path_, "fdatasync failed: " + errno_text());
-  file_bytes_ += pending_.size();
-  pending_.clear();
+std::size_t JournalStore::pending_bytes() const {
+  return pending_.size() + unwritten_bytes_.load();
+}
+
+void JournalStore::write_locked(const wire::Bytes& records) {
+  const wire::Bytes* out = &records;
+  if (!unwritten_.empty()) {
+    unwritten_.insert(unwritten_.end(), records.begin(), records.end());
+    unwritten_bytes_ = unwritten_.size();
+    out = &unwritten_;
+  }
+  if (out->empty()) return;
+  try {
+    pwrite_all(fd_, out->data(), out->size(), file_bytes_, path_);
+    // The journal was written in full up to here; only now is the batch durable.
+    if (::fdatasync(fd_) != 0) fail(path_, "fdatasync failed: " + errno_text());
+  } catch (...) {
+    // Keep the records, in order, for the next write. Writing them again (rather than only
+    // syncing again) matters: after a failed fdatasync the kernel may have dropped the dirty
+    // pages.
+    if (out == &records) unwritten_ = records;
+    unwritten_bytes_ = unwritten_.size();
+    throw;
+  }
+  file_bytes_ += out->size();
+  unwritten_.clear();
+  unwritten_bytes_ = 0;
   ++commits_;
+}
+
+void JournalStore::commit() {
+  std::unique_lock lock(io_mutex_);
+  // Batches taken earlier hold older records: they go first.
+  written_cv_.wait(lock, [this] { return written_ == taken_; });
+  if (pending_.empty() && unwritten_.empty()) return;
+  wire::Bytes batch;
+  batch.swap(pending_);
+  write_locked(batch);
+}
+
+void JournalStore::take_pending(wire::Bytes& out) {
+  out.clear();
+  out.swap(pending_);
+  ++taken_;
+}
+
+void JournalStore::write_batch(const wire::Bytes& records) {
+  std::lock_guard lock(io_mutex_);
+  try {
+    write_locked(records);
+  } catch (...) {
+    ++written_;
+    written_cv_.notify_all();
+    throw;
+  }
+  ++written_;
+  written_cv_.notify_all();
 }
 
 void JournalStore::compact() {
   commit();
+  std::lock_guard lock(io_mutex_);
   namespace fs = std::filesystem;
   std::string tmp = path_ + ".compact";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -331,7 +405,6 @@ void JournalStore::compact() {
   if (nfd < 0) fail(path_, "cannot reopen after compaction: " + errno_text());
   ::close(fd_);
   fd_ = nfd;
-  if (::lseek(fd_, 0, SEEK_END) < 0) fail(path_, "cannot seek: " + errno_text());
   file_bytes_ = out.size();
 }
 

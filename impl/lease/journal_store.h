@@ -2,7 +2,10 @@
 // with group commit and compaction (DESIGN.md "Stable storage").
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -38,6 +41,16 @@ struct RecoveryReport {
 /// granted leases to many clients commits once and then answers them all: a REPLY is sent only
 /// after the commit that covers its lease returned.
 ///
+/// Pipelined commit: the owning thread may instead take_pending() the records and have another
+/// thread write_batch() them while it goes on changing the store (io::JournalCommitter does).
+/// Batches are written in the order they were taken; commit() and compact() first wait until
+/// every taken batch was written, so the records reach the file in the order of the changes.
+/// A write that fails keeps its records and the next write_batch() or commit() writes them
+/// first, at the same offset (overwriting whatever part of them reached the file).
+///
+/// Threads: everything except write_batch(), file_bytes() and commits() belongs to one owning
+/// thread; write_batch() may run on one other thread at a time.
+///
 /// Recovery: records are replayed in order. An incomplete last record (a crash mid-write) is
 /// cut off with a warning in recovery(); a damaged record that is not the last one means the
 /// journal cannot be trusted, and the constructor throws JournalError rather than start with
@@ -67,9 +80,22 @@ class JournalStore : public LeaseStore {
     return mem_.get_meta(key);
   }
 
-  /// @brief Writes and fdatasyncs every pending record. @throws JournalError on I/O failure;
-  /// the records stay pending, so a later commit() retries them.
+  /// @brief Writes and fdatasyncs every pending record, after waiting for the batches taken
+  /// by take_pending() to be written. @throws JournalError on I/O failure; the records stay
+  /// pending, so a later commit() retries them.
   void commit() override;
+
+  /// @brief Owning thread: moves every pending record into @p out (cleared first; the two
+  /// buffers are swapped, so @p out's capacity is reused) for write_batch(). Every call must
+  /// be followed by exactly one write_batch() of @p out, in the order of the calls.
+  void take_pending(wire::Bytes& out);
+
+  /// @brief Any one thread at a time: writes the records of a failed earlier write, if any,
+  /// then @p records, at the end of the journal, and fdatasyncs. On success everything
+  /// appended before the matching take_pending() is durable.
+  /// @throws JournalError on I/O failure; the records are kept and written first by the next
+  /// write_batch() or commit().
+  void write_batch(const wire::Bytes& records);
 
   /// @brief Rewrites the journal as one record per live lease and meta value (write to a
   /// temporary file, fsync, rename over the journal, fsync the directory). Commits first.
@@ -77,25 +103,35 @@ class JournalStore : public LeaseStore {
   void compact();
 
   const RecoveryReport& recovery() const { return recovery_; }
-  /// @return octets appended but not yet committed.
-  std::size_t pending_bytes() const { return pending_.size(); }
-  /// @return the journal's size on disk.
-  std::uint64_t file_bytes() const { return file_bytes_; }
-  /// @return commits (fdatasync calls) so far.
-  std::uint64_t commits() const { return commits_; }
+  /// @return octets appended but not yet taken by commit() or take_pending(), plus those
+  /// whose write failed (retried by the next write).
+  std::size_t pending_bytes() const;
+  /// @return the journal's size on disk (any thread).
+  std::uint64_t file_bytes() const { return file_bytes_.load(); }
+  /// @return successful commits (fdatasync calls) so far (any thread).
+  std::uint64_t commits() const { return commits_.load(); }
   const std::string& path() const { return path_; }
 
  private:
   void replay();
   void append_record(std::uint8_t type, const wire::Bytes& body);
+  /// Writes unwritten_ + records at file_bytes_ and fdatasyncs; io_mutex_ held.
+  void write_locked(const wire::Bytes& records);
 
   std::string path_;
-  int fd_ = -1;
+  int fd_ = -1;  ///< written under io_mutex_; replaced by compact() under it
   MemoryStore mem_;
-  wire::Bytes pending_;
-  std::uint64_t file_bytes_ = 0;
-  std::uint64_t commits_ = 0;
+  wire::Bytes pending_;  ///< owning thread
   RecoveryReport recovery_;
+
+  mutable std::mutex io_mutex_;  ///< guards fd_ writes, unwritten_, written_
+  std::condition_variable written_cv_;  ///< signalled when written_ grows
+  wire::Bytes unwritten_;       ///< records of a failed write, written first next time
+  std::atomic<std::size_t> unwritten_bytes_{0};  ///< unwritten_.size(), read without the lock
+  std::uint64_t taken_ = 0;     ///< take_pending() calls (owning thread)
+  std::uint64_t written_ = 0;   ///< write_batch() calls finished, successful or not
+  std::atomic<std::uint64_t> file_bytes_{0};
+  std::atomic<std::uint64_t> commits_{0};
 };
 
 /// @brief Serializes one lease into a record body (exposed for tests and tools).
