@@ -193,7 +193,13 @@ json cmd_statistics(const json&, const ServiceView& v) {
             {"replies-sent", b.replies_sent},
             {"replies-withheld", b.replies_withheld},
             {"send-failures", b.send_failures},
-            {"handler-errors", b.handler_errors}}},
+            {"handler-errors", b.handler_errors},
+            {"replies-immediate", b.replies_immediate},
+            {"batches-changed", b.batches_changed},
+            {"commit-us-total", b.commit_us_total},
+            {"commit-us-max", b.commit_us_max},
+            {"largest-commit", b.largest_commit},
+            {"durable-callbacks", b.durable_callbacks}}},
           {"leases", v.store.size()},
           {"leases-by-state", counts_json(count_leases(v.store))}};
 }

@@ -60,6 +60,27 @@ enum class Msg : std::uint16_t {
   F6D_SHUTDOWN,
   F6D_FINAL_COMMIT_FAILED,
   F6D_LOG_OUTPUT_ERROR,
+  F6D_RECEIVE_BUFFER_SMALL,
+  F6D_PARTNER_LISTENING,
+  F6D_PARTNER_CONNECTED,
+  F6D_PARTNER_CONNECT_FAILED,
+  F6D_PARTNER_REFUSED,
+  F6D_TLS_HANDSHAKE_FAILED,
+  F6D_PARTNER_CLOSED,
+  F6D_PARTNER_ACCEPT_ERROR,
+  F6D_FAILOVER_STATE,
+  F6D_FAILOVER_COMM_OK,
+  F6D_FAILOVER_COMM_FAILED,
+  F6D_FAILOVER_SKEW,
+  F6D_FAILOVER_CONNECT_REJECTED,
+  F6D_FAILOVER_DISCONNECT,
+  F6D_FAILOVER_UPDATE_REJECTED,
+  F6D_FAILOVER_UPDREQ,
+  F6D_FAILOVER_UNEXPECTED,
+  F6D_FAILOVER_STATE_CORRUPT,
+  F6D_FAILOVER_PARTNER_DOWN_WHILE_CONNECTED,
+  F6D_FAILOVER_BAD_FRAME,
+  F6D_FAILOVER_PARTNER_DOWN_COMMAND,
   Count_,
 };
 
@@ -207,6 +228,90 @@ inline constexpr MessageInfo MESSAGES[] = {
     {Msg::F6D_LOG_OUTPUT_ERROR, "F6D_LOG_OUTPUT_ERROR", Severity::Error,
      "cannot open log output {}: {}; logging to stderr instead",
      "A file named in Dhcp6.loggers output_options could not be opened for appending."},
+    {Msg::F6D_RECEIVE_BUFFER_SMALL, "F6D_RECEIVE_BUFFER_SMALL", Severity::Warn,
+     "receive buffer of DHCPv6 socket {} is {} octets, less than the {} asked for",
+     "The kernel capped the socket's receive buffer (SO_RCVBUF) at net.core.rmem_max, and the "
+     "process may not exceed it (SO_RCVBUFFORCE needs CAP_NET_ADMIN). Bursts of requests "
+     "that arrive while the server is busy may then be dropped by the kernel. Raise "
+     "net.core.rmem_max (sysctl) or run with CAP_NET_ADMIN."},
+    {Msg::F6D_PARTNER_LISTENING, "F6D_PARTNER_LISTENING", Severity::Info,
+     "listening for failover partners on {} (relationships: {})",
+     "The failover TCP socket of the secondary-role relationships named is bound; their "
+     "primaries connect to it (RFC 8156 §6.1)."},
+    {Msg::F6D_PARTNER_CONNECTED, "F6D_PARTNER_CONNECTED", Severity::Info,
+     "relationship {}: connection with partner {} is up ({})",
+     "The partner connection is ready: TCP is connected and, in secure mode, STARTTLS was "
+     "agreed and the TLS handshake checked the partner's certificate. The last argument is "
+     "\"insecure\" or the TLS version, cipher and partner certificate. The failover "
+     "protocol (CONNECT, CONNECTREPLY, STATE) starts now."},
+    {Msg::F6D_PARTNER_CONNECT_FAILED, "F6D_PARTNER_CONNECT_FAILED", Severity::Warn,
+     "relationship {}: cannot connect to partner {}: {}; next attempt in {} ms",
+     "The primary could not open the TCP connection to its partner (the partner is down, "
+     "not listening yet, unreachable, or a firewall drops the connection). It keeps trying "
+     "with a growing delay (up to 30 s). Check that the secondary runs and that its "
+     "failover address and port match this relationship's peer."},
+    {Msg::F6D_PARTNER_REFUSED, "F6D_PARTNER_REFUSED", Severity::Warn,
+     "refused failover connection from {} on {}: {}",
+     "This server dropped an incoming partner connection: the address is no secondary "
+     "relationship's peer, the partner did not start with STARTTLS although the relationship "
+     "is secure (or asked for TLS although it is insecure), or its first message was not a "
+     "CONNECT naming one of the relationships with that partner. Check both servers' "
+     "relationship names, addresses and tls/insecure settings."},
+    {Msg::F6D_TLS_HANDSHAKE_FAILED, "F6D_TLS_HANDSHAKE_FAILED", Severity::Warn,
+     "relationship {}: TLS with partner {} failed: {}",
+     "Secure mode could not be established: the partner refused STARTTLS "
+     "(TLSConnectionRefused), or the TLS handshake failed. The reason names the certificate "
+     "problem (unknown CA, expired, hostname mismatch with tls peer-name, no certificate) "
+     "or the alert the partner sent. The connection is closed; the primary retries after its "
+     "longest back-off. Check ca-file, cert-file and peer-name on both servers."},
+    {Msg::F6D_PARTNER_CLOSED, "F6D_PARTNER_CLOSED", Severity::Warn,
+     "relationship {}: connection with partner {} closed: {}",
+     "The partner connection ended: the partner closed it or restarted, a socket error, a "
+     "set-up step timed out, or the failover layer closed it (the reason says which). The "
+     "primary reconnects after its back-off; the secondary waits for the primary."},
+    {Msg::F6D_PARTNER_ACCEPT_ERROR, "F6D_PARTNER_ACCEPT_ERROR", Severity::Warn,
+     "failover socket {}: accept failed: {}",
+     "Accepting a partner connection failed, typically because the process ran out of file "
+     "descriptors. The listener keeps accepting."},
+    {Msg::F6D_FAILOVER_STATE, "F6D_FAILOVER_STATE", Severity::Info,
+     "relationship {}: {} -> {} ({})",
+     "The failover endpoint changed state (RFC 8156 §8). The arguments are the relationship, the old and new state and the reason (partner state, communications failed, UPDDONE, operator command, timer). Every transition is recorded in the lease store and sent to the partner in a STATE message."},
+    {Msg::F6D_FAILOVER_COMM_OK, "F6D_FAILOVER_COMM_OK", Severity::Info,
+     "{}",
+     "The failover handshake completed (CONNECT, CONNECTREPLY, STATE both ways): communications with the partner are OK and binding updates flow."},
+    {Msg::F6D_FAILOVER_COMM_FAILED, "F6D_FAILOVER_COMM_FAILED", Severity::Warn,
+     "{}",
+     "Communications with the partner failed: the connection closed, nothing arrived for the keepalive time, or the partner sent DISCONNECT. A server in NORMAL goes to COMMUNICATIONS-INTERRUPTED and keeps serving, with lifetimes capped by the MCLT. The primary reconnects by itself. If the partner is really down for long, consider `failover6 ctl partner-down`."},
+    {Msg::F6D_FAILOVER_SKEW, "F6D_FAILOVER_SKEW", Severity::Error,
+     "{}",
+     "The partner's clock differs from ours by more than 5 s (RFC 8156 §7.1): the CONNECT is rejected with ExcessiveTimeSkew, or the connection is closed. Synchronise both clocks (NTP)."},
+    {Msg::F6D_FAILOVER_CONNECT_REJECTED, "F6D_FAILOVER_CONNECT_REJECTED", Severity::Error,
+     "{}",
+     "A CONNECT was rejected (by us or by the partner): unsupported version, a relationship name or MCLT that differs, clock skew. The text gives the reason. Fix the configuration of one of the partners; the primary keeps retrying."},
+    {Msg::F6D_FAILOVER_DISCONNECT, "F6D_FAILOVER_DISCONNECT", Severity::Warn,
+     "{}",
+     "We sent DISCONNECT to the partner and closed the connection, for the reason given (shutdown, protocol error, skew, configuration conflict)."},
+    {Msg::F6D_FAILOVER_UPDATE_REJECTED, "F6D_FAILOVER_UPDATE_REJECTED", Severity::Debug,
+     "{}",
+     "The partner rejected a binding update (BNDREPLY with a status code): OutdatedBindingInformation when its data is newer (it will send its own), AddressInUse when it has the lease for another client. The text names the lease and the status. Logged at DEBUG: conflict resolution after a partition rejects many updates by design; status counts them (updates-rejected-by-partner)."},
+    {Msg::F6D_FAILOVER_UPDREQ, "F6D_FAILOVER_UPDREQ", Severity::Info,
+     "{}",
+     "The partner asked for binding updates (UPDREQ: what it has not acknowledged; UPDREQALL: everything, after losing its storage). We send them and then UPDDONE."},
+    {Msg::F6D_FAILOVER_UNEXPECTED, "F6D_FAILOVER_UNEXPECTED", Severity::Warn,
+     "{}",
+     "A failover message arrived that makes no sense now (an unknown transaction, a message type we do not take); it is ignored."},
+    {Msg::F6D_FAILOVER_STATE_CORRUPT, "F6D_FAILOVER_STATE_CORRUPT", Severity::Error,
+     "{}",
+     "The failover state recorded in the lease store cannot be read; the endpoint starts as if new (RECOVER, asking the partner for everything)."},
+    {Msg::F6D_FAILOVER_PARTNER_DOWN_WHILE_CONNECTED, "F6D_FAILOVER_PARTNER_DOWN_WHILE_CONNECTED", Severity::Warn,
+     "{}",
+     "The operator put the relationship in PARTNER-DOWN although the partner is connected. The partner will see our PARTNER-DOWN state and go to POTENTIAL-CONFLICT."},
+    {Msg::F6D_FAILOVER_BAD_FRAME, "F6D_FAILOVER_BAD_FRAME", Severity::Warn,
+     "relationship {}: undecodable failover message from the partner ({}); closing the connection",
+     "A message from the partner could not be decoded; the connection is closed and (on the primary) reopened. Probably an interoperability problem: capture the partner link and check it with `failover6 decode`."},
+    {Msg::F6D_FAILOVER_PARTNER_DOWN_COMMAND, "F6D_FAILOVER_PARTNER_DOWN_COMMAND", Severity::Warn,
+     "relationship {}: partner-down by operator command: {}",
+     "The operator ran `failover6 ctl partner-down`. The result follows."},
 };
 
 static_assert(std::size(MESSAGES) == static_cast<std::size_t>(Msg::Count_),

@@ -1,5 +1,9 @@
 #include "io/metrics.h"
 
+#include <functional>
+
+#include "failover/state_machine.h"
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -91,6 +95,12 @@ std::string render_metrics(const ServiceView& v) {
   e.counter("failover6_send_failures_total", "Replies the sockets refused.", b.send_failures);
   e.counter("failover6_handler_errors_total", "Datagrams whose processing failed (bugs).",
             b.handler_errors);
+  e.counter("failover6_replies_immediate_total",
+            "Replies sent at once because they needed no commit (ADVERTISE, no change).",
+            b.replies_immediate);
+  e.counter("failover6_commit_microseconds_total",
+            "Time from the start of each store commit to its completion, summed.",
+            b.commit_us_total);
 
   LeaseCounts counts = count_leases(v.store);
   e.family("failover6_leases", "gauge", "Leases in the store, by type and binding state.");
@@ -103,6 +113,51 @@ std::string render_metrics(const ServiceView& v) {
                fmt::format("type=\"{}\",state=\"{}\"", lease::to_string(type),
                            wire::binding_status_name(static_cast<std::uint8_t>(st))),
                it == counts.end() ? 0 : it->second);
+    }
+  }
+  if (v.relationships.is_array() && !v.relationships.empty()) {
+    // One series per relationship: the RFC 8156 state as its number (2 NORMAL ... 10
+    // CONFLICT-DONE, 1 STARTUP), communications, and the binding-update backlog.
+    struct Series {
+      const char* name;
+      const char* type;
+      const char* help;
+      std::function<std::uint64_t(const nlohmann::json&)> value;
+    };
+    auto num = [](const nlohmann::json& r, const char* key) -> std::uint64_t {
+      auto it = r.find(key);
+      return it != r.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+    };
+    const Series series[] = {
+        {"failover6_failover_state", "gauge",
+         "RFC 8156 endpoint state (1 STARTUP, 2 NORMAL, 3 COMMUNICATIONS-INTERRUPTED, 4 "
+         "PARTNER-DOWN, 5 POTENTIAL-CONFLICT, 6 RECOVER, 7 RECOVER-WAIT, 8 RECOVER-DONE, 9 "
+         "RESOLUTION-INTERRUPTED, 10 CONFLICT-DONE).",
+         [](const nlohmann::json& r) -> std::uint64_t {
+           auto st = failover::state_from_string(r.value("state", std::string()));
+           return st ? static_cast<std::uint64_t>(*st) : 0;
+         }},
+        {"failover6_failover_communications_ok", "gauge",
+         "1 while the handshake with the partner is complete.",
+         [](const nlohmann::json& r) -> std::uint64_t {
+           return r.value("communications-ok", false) ? 1 : 0;
+         }},
+        {"failover6_failover_unacked_updates", "gauge", "BNDUPDs sent and not yet acknowledged.",
+         [num](const nlohmann::json& r) { return num(r, "unacked-updates"); }},
+        {"failover6_failover_queued_updates", "gauge", "Binding updates waiting to be sent.",
+         [num](const nlohmann::json& r) { return num(r, "queued-updates"); }},
+        {"failover6_failover_bndupd_sent_total", "counter", "BNDUPDs sent to the partner.",
+         [num](const nlohmann::json& r) { return num(r, "bndupd-sent"); }},
+        {"failover6_failover_bndupd_received_total", "counter",
+         "BNDUPDs received from the partner.",
+         [num](const nlohmann::json& r) { return num(r, "bndupd-received"); }},
+    };
+    for (const auto& sr : series) {
+      e.family(sr.name, sr.type, sr.help);
+      for (const auto& r : v.relationships)
+        e.sample(sr.name,
+                 "relationship=\"" + escape_label(r.value("name", std::string())) + "\"",
+                 sr.value(r));
     }
   }
   if (v.journal) {
