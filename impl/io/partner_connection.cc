@@ -143,7 +143,8 @@ bool PartnerConnection::send(wire::Bytes framed) {
 
 void PartnerConnection::close() {
   if (state_ == State::Closed) return;
-  if (state_ == State::Open && channel_) channel_->shutdown();
+  if ((state_ == State::Open || state_ == State::FlushThenQuietClose) && channel_)
+    channel_->shutdown();
   state_ = State::Closed;
   ++deadline_gen_;
   deadline_.cancel();
@@ -154,6 +155,24 @@ void PartnerConnection::close() {
   handlers_.reset();
   out_.clear();
   out_pos_ = 0;
+}
+
+void PartnerConnection::close_after_flush(Duration grace) {
+  if (state_ == State::Closed || state_ == State::FlushThenQuietClose) return;
+  if (state_ != State::Open || out_pos_ >= out_.size()) {
+    close();
+    return;
+  }
+  handlers_.reset();  // as close(): no callback from here on
+  state_ = State::FlushThenQuietClose;
+  std::uint64_t gen = ++deadline_gen_;
+  deadline_.expires_after(grace);
+  deadline_.async_wait([weak = weak_from_this(), gen](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (self && self->deadline_gen_ == gen) self->close();  // the partner does not read
+  });
+  do_write();
 }
 
 void PartnerConnection::set_deadline(Duration d, std::string what) {
@@ -360,6 +379,8 @@ void PartnerConnection::do_write() {
     start_tls();
   else if (state_ == State::FlushThenClose)
     fail(pending_cause_, pending_reason_);
+  else if (state_ == State::FlushThenQuietClose)
+    close();
 }
 
 }  // namespace failover6::io

@@ -131,6 +131,11 @@ class PartnerConnection : public std::enable_shared_from_this<PartnerConnection>
   /// octets not yet written are dropped. Idempotent.
   void close();
 
+  /// @brief Like close(), but the octets already queued are written first (a DISCONNECT, or
+  /// a CONNECTREPLY rejecting a CONNECT, RFC 8156 §6.1.2), for at most @p grace; no on_closed.
+  /// Reads stop at once. Idempotent.
+  void close_after_flush(Duration grace);
+
   /// @brief Closes with Timeout and @p what as the reason unless clear_deadline() or another
   /// set_deadline() comes first. Replaces the set-up deadline.
   void set_deadline(Duration d, std::string what);
@@ -163,6 +168,7 @@ class PartnerConnection : public std::enable_shared_from_this<PartnerConnection>
     Handshake,      ///< TLS handshake in progress
     Open,           ///< frames flow
     FlushThenClose, ///< refusal sent: flushing it, then closing
+    FlushThenQuietClose,  ///< close_after_flush(): flushing, then close() (no callback)
     Closed,
   };
   enum class Flow : std::uint8_t { Reader, Writer };

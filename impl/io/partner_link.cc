@@ -87,7 +87,9 @@ void PartnerLink::close(const std::string& reason, bool rejected) {
   if (state_ == State::Stopped || !conn_) return;
   bool was_up = state_ == State::Up;
   std::string peer = conn_->remote();
-  conn_->close();
+  // What the failover layer queued last (a DISCONNECT, a CONNECTREPLY refusing a CONNECT)
+  // still goes out before the connection closes.
+  conn_->close_after_flush(std::chrono::seconds(2));
   retire_connection();
   totals_.last_error = "closed by this server: " + reason;
   log_.log(Msg::F6D_PARTNER_CLOSED, rel_.name, peer, totals_.last_error);

@@ -420,8 +420,6 @@ def split_frames(data: bytes) -> list[FailoverMessage]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="failover6d closes the connection before the "
-                   "CONNECTREPLY with ExcessiveTimeSkew is written (reported to the lead)")
 def test_clock_skew_connectreply_carries_excessive_time_skew(lab: Lab) -> None:
     """RFC 8156 §6.1.2: the secondary rejects the CONNECT with a CONNECTREPLY whose status is
     ExcessiveTimeSkew (22), which reaches the primary."""

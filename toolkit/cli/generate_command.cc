@@ -4,6 +4,7 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -35,10 +36,36 @@ bool parse_duid_types(const std::string& text, std::vector<std::uint16_t>& out, 
   return !out.empty();
 }
 
+/// `--link IFACE` and the relay options given with it (they have no meaning in link mode).
+struct LinkRequest {
+  std::string iface;                  ///< empty: relay mode
+  std::vector<std::string> conflicts;  ///< relay options given explicitly
+};
+
+int run(const GenerateOptions& o, const LinkRequest& attach, std::ostream& out, std::ostream& err);
+
 }  // namespace
 
 int run_generate(const GenerateOptions& o, std::ostream& out, std::ostream& err) {
+  return run(o, LinkRequest{}, out, err);
+}
+
+namespace {
+
+int run(const GenerateOptions& o, const LinkRequest& attach, std::ostream& out, std::ostream& err) {
   gen::GeneratorOptions g;
+  if (!attach.iface.empty()) {
+    if (!attach.conflicts.empty()) {
+      err << "failover6 generate: " << attach.conflicts.front()
+          << " cannot be used with --link: the clients are attached to " << attach.iface
+          << " and send to ff02::1:2 themselves, without relays (relay count 0)\n";
+      return 2;
+    }
+    g.link = attach.iface;
+  } else if (o.servers.empty()) {
+    err << "failover6 generate: at least one --server is needed (or --link IFACE)\n";
+    return 2;
+  }
   for (const auto& s : o.servers) {
     auto e = gen::parse_endpoint(s);
     if (!e) {
@@ -80,7 +107,8 @@ int run_generate(const GenerateOptions& o, std::ostream& out, std::ostream& err)
   g.fleet.profile.na = o.na || !o.pd;
   g.fleet.profile.pd = o.pd;
   g.fleet.profile.rapid_commit = o.rapid_commit;
-  g.fleet.profile.renew_unicast = !o.renew_multicast;
+  // Attached clients never got a UNICAST option: they multicast RENEW too (the Fleet does).
+  g.fleet.profile.renew_unicast = !o.renew_multicast && attach.iface.empty();
   g.fleet.profile.random_start_delay = !o.no_start_delay;
   g.rate = o.rate;
   g.duration_s = o.duration;
@@ -119,12 +147,19 @@ int run_generate(const GenerateOptions& o, std::ostream& out, std::ostream& err)
   return (o.release || done == r.clients) ? 0 : 1;
 }
 
+}  // namespace
+
 void add_generate_command(CLI::App& app) {
   auto o = std::make_shared<GenerateOptions>();
   auto* cmd = app.add_subcommand(
-      "generate", "Emulate DHCPv6 clients behind relays against one or more servers");
-  cmd->add_option("--server", o->servers, "server [ADDR]:PORT; relays forward to each")
-      ->required();
+      "generate",
+      "Emulate DHCPv6 clients behind relays against one or more servers, or attached to a link");
+  auto link = std::make_shared<std::string>();
+  cmd->add_option("--server", o->servers,
+                  "server [ADDR]:PORT; relays forward to each (required without --link)");
+  cmd->add_option("--link", *link,
+                  "clients attached to this interface: from its link-local address port 546 to "
+                  "ff02::1:2 port 547, no relays (needs port 546: root)");
   cmd->add_option("--clients", o->clients, "number of clients")->required()->check(CLI::Range(1U, 5000000U));
   cmd->add_option("--relays", o->relays, "number of relays (default 1)")->check(CLI::Range(1U, 65535U));
   cmd->add_option("--rate", o->rate, "clients started per second, 0 = all at once (default 1000)")
@@ -156,8 +191,13 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--bind", o->bind,
                   "local [ADDR]:PORT (default [::]:any; [::]:547 for servers that answer relays on 547)");
   cmd->add_flag("-q,--quiet", o->quiet, "no progress lines");
-  cmd->callback([o]() {
-    int rc = run_generate(*o, std::cout, std::cerr);
+  cmd->callback([o, link, cmd]() {
+    LinkRequest req{*link, {}};
+    if (!req.iface.empty())
+      for (const char* name : {"--server", "--relays", "--relay-depth", "--remote-id",
+                               "--link-address", "--bind"})
+        if (cmd->get_option(name)->count() > 0) req.conflicts.emplace_back(name);
+    int rc = run(*o, req, std::cout, std::cerr);
     std::cout.flush();
     if (rc != 0) throw CLI::RuntimeError(rc);
   });

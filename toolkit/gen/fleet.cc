@@ -64,13 +64,19 @@ Fleet::Fleet(FleetConfig config) : config_(std::move(config)), rng_(config_.seed
   const auto& c = config_;
   if (c.clients == 0) throw std::invalid_argument("the fleet needs at least one client");
   if (c.clients > 0xFFFFFFF0U) throw std::invalid_argument("too many clients");
-  if (c.relays == 0) throw std::invalid_argument("the fleet needs at least one relay");
+  if (c.relay_depth < 0 || c.relay_depth > 2)
+    throw std::invalid_argument("relay depth must be 0 (direct), 1 or 2, not " +
+                                std::to_string(c.relay_depth));
+  if (c.relay_depth == 0 && c.relays != 0)
+    throw std::invalid_argument(
+        "direct clients (relay depth 0) have no relays: relays must be 0, not " +
+        std::to_string(c.relays));
+  if (c.relay_depth != 0 && c.relays == 0)
+    throw std::invalid_argument(
+        "the fleet needs at least one relay (or relay depth 0 for direct clients)");
   if (c.servers == 0 || c.servers > 254)
     throw std::invalid_argument("the number of servers must be 1..254, not " +
                                 std::to_string(c.servers));
-  if (c.relay_depth != 1 && c.relay_depth != 2)
-    throw std::invalid_argument("relay depth must be 1 or 2, not " +
-                                std::to_string(c.relay_depth));
   if (!(c.information_only_fraction >= 0 && c.information_only_fraction <= 1) ||
       !(c.decline_fraction >= 0 && c.decline_fraction <= 1))
     throw std::invalid_argument("fractions must be in [0, 1]");
@@ -121,6 +127,17 @@ void Fleet::drive(std::uint32_t i, Time now, std::vector<Datagram>& out, F&& f) 
     decliners_[i] = 0;
     c.decline(ctx, now);
   }
+  if (direct()) {
+    // On the link: the bare client message, once, to the multicast group (no UNICAST option).
+    for (auto& o : pending_) {
+      scratch_.clear();
+      wire::encode_message(o.message, scratch_);
+      out.push_back({i, ALL_SERVERS, scratch_});
+      ++stats_.sent[static_cast<std::uint8_t>(o.message.type)];
+    }
+    if (c.deadline() != NEVER && c.deadline() != before) timers_.emplace(c.deadline(), i);
+    return;
+  }
   const RelayConfig& relay = relays_[i % relays_.size()];
   for (auto& o : pending_) {
     const auto type = static_cast<std::uint8_t>(o.message.type);
@@ -158,6 +175,22 @@ bool Fleet::on_datagram(std::uint8_t server, wire::ByteView payload, Time now,
     ++stats_.malformed;
     return false;
   }
+  if (direct()) {
+    if (m->is_relay()) {  // no relay agent between these clients and the servers
+      ++stats_.malformed;
+      return false;
+    }
+    auto i = direct_client(*m);
+    if (!i) return false;
+    if (relay) *relay = *i;
+    ++stats_.received[static_cast<std::uint8_t>(m->type)];
+    bool taken = false;
+    drive(*i, now, out, [&](Client& c, ClientContext& ctx) {
+      taken = c.on_message(ctx, *m, server, now);
+    });
+    if (!taken) ++stats_.unmatched;
+    return taken;
+  }
   auto peer = innermost_peer(*m);
   static const wire::Address prefix = wire::Address::from_string("fe80::1:0:0");
   if (!peer || !std::equal(prefix.bytes.begin(), prefix.bytes.begin() + 12, peer->bytes.begin())) {
@@ -184,6 +217,23 @@ bool Fleet::on_datagram(std::uint8_t server, wire::ByteView payload, Time now,
   });
   if (!taken) ++stats_.unmatched;
   return taken;
+}
+
+std::optional<std::uint32_t> Fleet::direct_client(const wire::Message& m) {
+  auto* id = m.find<wire::ClientId>();
+  if (!id || id->duid.raw.size() < 4) {
+    ++stats_.unmatched;
+    return std::nullopt;
+  }
+  // make_duid() ends every DUID with the client's index; the whole DUID must match.
+  const auto& raw = id->duid.raw;
+  std::uint32_t v = 0;
+  for (std::size_t k = raw.size() - 4; k < raw.size(); ++k) v = (v << 8) | raw[k];
+  if (v >= clients_.size() || !(clients_[v].duid() == id->duid)) {
+    ++stats_.unmatched;
+    return std::nullopt;
+  }
+  return v;
 }
 
 void Fleet::release_all(Time now, std::vector<Datagram>& out) {

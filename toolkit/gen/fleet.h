@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <queue>
 #include <string>
 #include <vector>
@@ -16,11 +17,13 @@ namespace failover6::gen {
 
 /// How a fleet is made. Defaults: one client, one relay with link-address 2001:db8:1::1
 /// (inside the example configs' subnet), IA_NA, all four DUID types in turn.
+/// relay_depth 0 with relays 0 makes a direct fleet: the clients sit on the servers' link.
 struct FleetConfig {
   std::uint32_t clients = 1;
-  std::uint32_t relays = 1;
+  std::uint32_t relays = 1;      ///< 0 exactly when relay_depth is 0 (direct)
   std::uint32_t servers = 1;     ///< server endpoints every relay forwards to (1..254)
-  int relay_depth = 1;           ///< 1, or 2 for a second relay agent between relay and servers
+  /// 1, or 2 for a second relay agent between relay and servers; 0: direct, no relays.
+  int relay_depth = 1;
   bool remote_id = false;        ///< relays add REMOTE_ID (enterprise 2495, "relay-<r>")
   /// Relay r has link-address link_base + r; the second hop outer_link_base + r.
   wire::Address link_base = wire::Address::from_string("2001:db8:1::1");
@@ -35,10 +38,12 @@ struct FleetConfig {
   std::vector<std::uint16_t> duid_types{1, 2, 3, 4};
 };
 
-/// One datagram for the transport: a RELAY-FORW from relay `relay` to server `server`.
+/// One datagram for the transport: a RELAY-FORW from relay `relay` to server `server`, or in
+/// a direct fleet the client message of client `relay` to the multicast group (`server` is
+/// then ALL_SERVERS).
 struct Datagram {
-  std::uint32_t relay = 0;
-  std::uint8_t server = 0;
+  std::uint32_t relay = 0;  ///< the relay; in a direct fleet, the client
+  std::uint8_t server = 0;  ///< the server index; ALL_SERVERS in a direct fleet
   wire::Bytes payload;
 };
 
@@ -65,12 +70,20 @@ struct FleetStats {
 /// to every server, except a RENEW the profile sends to the granting server only. Replies are
 /// unwrapped and checked against the relay path of the client they name.
 ///
+/// Direct (relay_depth 0, relays 0): the clients are attached to the servers' link. Client
+/// messages go out unwrapped as one datagram each to the All_DHCP_Relay_Agents_and_Servers
+/// group (server ALL_SERVERS, relay = the client's index), a RENEW too: the emulated clients
+/// never use the UNICAST option, so they multicast everything (RFC 8415 §18.2.4, §21.12).
+/// Replies are client/server messages told apart by their CLIENTID (the DUID of client i
+/// ends in the 4 octets of i), so all clients may share one source address.
+///
 /// Deterministic: the same config, `now` sequence and received datagrams give the same
 /// datagrams. Not thread-safe.
 class Fleet : private ClientObserver {
  public:
   /// @throws std::invalid_argument for a config it cannot run (no clients, servers out of
-  ///         range, depth not 1 or 2, fractions outside [0, 1], unknown DUID type).
+  ///         range, depth not 0, 1 or 2, relays 0 without depth 0 or the reverse, fractions
+  ///         outside [0, 1], unknown DUID type).
   explicit Fleet(FleetConfig config);
 
   /// @brief Runs every client whose deadline is at or before @p now.
@@ -78,7 +91,8 @@ class Fleet : private ClientObserver {
 
   /// @brief Handles one datagram received from server @p server at @p now.
   /// @param relay when not null, receives the index of the relay the reply came through
-  ///        (left unchanged when the datagram names no client of this fleet).
+  ///        (left unchanged when the datagram names no client of this fleet); in a direct
+  ///        fleet, the index of the client it names.
   /// @return false when it was malformed or no client took it.
   bool on_datagram(std::uint8_t server, wire::ByteView payload, Time now,
                    std::vector<Datagram>& out, std::uint32_t* relay = nullptr);
@@ -103,8 +117,10 @@ class Fleet : private ClientObserver {
   const Client& client(std::size_t i) const { return clients_.at(i); }
   /// @return relay @p r.
   const RelayConfig& relay(std::size_t r) const { return relays_.at(r); }
-  /// @return the number of relays.
+  /// @return the number of relays (0 in a direct fleet).
   std::size_t relay_count() const { return relays_.size(); }
+  /// @return true for a direct fleet (no relays, unwrapped messages).
+  bool direct() const { return config_.relay_depth == 0; }
   /// @return the link-local address of client @p i.
   static wire::Address client_address(std::uint32_t i);
   /// @return the config.
@@ -120,6 +136,8 @@ class Fleet : private ClientObserver {
   /// Runs @p f on client @p i with a context, then emits its output and reschedules it.
   template <class F>
   void drive(std::uint32_t i, Time now, std::vector<Datagram>& out, F&& f);
+  /// Finds the client a direct reply names by its CLIENTID; nullopt (counted) when none.
+  std::optional<std::uint32_t> direct_client(const wire::Message& m);
 
   FleetConfig config_;
   std::vector<Client> clients_;

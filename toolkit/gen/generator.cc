@@ -13,10 +13,12 @@
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
 
+#include "gen/link_transport.h"
 #include "trace/pcap_writer.h"
 
 namespace failover6::gen {
@@ -115,7 +117,12 @@ std::optional<ServerEndpoint> parse_endpoint(std::string_view text) {
 }
 
 GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& progress) {
-  if (options.servers.empty()) throw std::invalid_argument("at least one --server is needed");
+  const bool link_mode = !options.link.empty();
+  if (link_mode && !options.servers.empty())
+    throw std::invalid_argument("link mode sends to ff02::1:2 on " + options.link +
+                                ": no server is given with it");
+  if (!link_mode && options.servers.empty())
+    throw std::invalid_argument("at least one --server is needed");
   if (!(options.time_scale > 0) || !std::isfinite(options.time_scale))
     throw std::invalid_argument("time scale must be a positive number");
   if (!(options.rate >= 0) || !std::isfinite(options.rate))
@@ -125,7 +132,11 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
 
   const double scale = options.time_scale;
   FleetConfig fc = options.fleet;
-  fc.servers = static_cast<std::uint32_t>(options.servers.size());
+  fc.servers = link_mode ? 1 : static_cast<std::uint32_t>(options.servers.size());
+  if (link_mode) {  // directly attached clients: no relays
+    fc.relays = 0;
+    fc.relay_depth = 0;
+  }
   fc.start = 0;
   fc.start_interval =
       options.rate > 0 ? static_cast<Duration>(std::llround(1e9 * scale / options.rate)) : 0;
@@ -133,7 +144,18 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
 
   std::vector<sockaddr_in6> servers;
   for (const auto& s : options.servers) servers.push_back(to_sockaddr(s));
-  Socket sock(options.bind, options.bind_port);
+  std::optional<LinkInterface> link;
+  std::optional<LinkSocket> link_sock;
+  std::optional<Socket> relay_sock;
+  if (link_mode) {
+    link = find_link(options.link);
+    link_sock.emplace(*link);
+    servers.push_back(link_sock->multicast_destination());
+  } else {
+    relay_sock.emplace(options.bind, options.bind_port);
+  }
+  const int fd = link_mode ? link_sock->fd() : relay_sock->fd();
+  std::vector<wire::Address> responders;  // link mode: who answered, in order of first answer
   std::unique_ptr<trace::PcapWriter> pcap;
   if (!options.pcap.empty()) pcap = std::make_unique<trace::PcapWriter>(options.pcap);
 
@@ -142,6 +164,10 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
   res.time_scale = scale;
   res.pcap = options.pcap;
   for (const auto& s : options.servers) res.servers.push_back(s.to_string());
+  if (link) {
+    res.link = link->name;
+    res.source = link->link_local.to_string();
+  }
 
   const auto wall0 = Clock::now();
   const std::int64_t epoch0 = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -171,15 +197,16 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
         Datagram& d = out[done + k];
         iovs[k] = {d.payload.data(), d.payload.size()};
         msgs[k] = {};
-        msgs[k].msg_hdr.msg_name = &servers[d.server];
+        // Link mode: one destination, the multicast group (d.server is ALL_SERVERS).
+        msgs[k].msg_hdr.msg_name = &servers[link_mode ? 0 : d.server];
         msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
         msgs[k].msg_hdr.msg_iov = &iovs[k];
         msgs[k].msg_hdr.msg_iovlen = 1;
       }
-      int sent = ::sendmmsg(sock.fd(), msgs.data(), n, 0);
+      int sent = ::sendmmsg(fd, msgs.data(), n, 0);
       if (sent < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-          pollfd p{sock.fd(), POLLOUT, 0};
+          pollfd p{fd, POLLOUT, 0};
           ::poll(&p, 1, 10);
           if (!(p.revents & POLLOUT)) {  // still full: drop one, as a lossy link would
             ++res.send_errors;
@@ -193,7 +220,10 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
       }
       for (int k = 0; k < sent; ++k) {
         const Datagram& d = out[done + static_cast<std::size_t>(k)];
-        if (pcap)
+        if (pcap && link_mode)
+          pcap->write_udp(stamp(t), link->link_local, CLIENT_PORT,
+                          all_dhcp_relay_agents_and_servers(), SERVER_PORT, d.payload);
+        else if (pcap)
           pcap->write_udp(stamp(t), fleet.relay(d.relay).source(), RELAY_PORT,
                           options.servers[d.server].address, options.servers[d.server].port,
                           d.payload);
@@ -214,12 +244,31 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
         msgs[k].msg_hdr.msg_iov = &iovs[k];
         msgs[k].msg_hdr.msg_iovlen = 1;
       }
-      int n = ::recvmmsg(sock.fd(), msgs.data(), BATCH, MSG_DONTWAIT, nullptr);
+      int n = ::recvmmsg(fd, msgs.data(), BATCH, MSG_DONTWAIT, nullptr);
       if (n <= 0) return;
       const auto t = Clock::now();
       const Time now = proto(t);
       for (int k = 0; k < n; ++k) {
         const sockaddr_in6& from = addrs[static_cast<std::size_t>(k)];
+        if (link_mode) {
+          // Any server on the link may answer; the socket only gets unicasts to our
+          // link-local address port 546. All are server 0 to the fleet: the clients tell
+          // servers apart by SERVERID and multicast everything.
+          wire::Address src;
+          std::memcpy(src.bytes.data(), &from.sin6_addr, 16);
+          if (std::find(responders.begin(), responders.end(), src) == responders.end() &&
+              responders.size() < 64)
+            responders.push_back(src);
+          ++res.datagrams_received;
+          wire::ByteView payload(bufs[static_cast<std::size_t>(k)].data(),
+                                 msgs[static_cast<std::size_t>(k)].msg_len);
+          fleet.on_datagram(0, payload, now, out);
+          if (pcap)
+            pcap->write_udp(stamp(t), src, ntohs(from.sin6_port), link->link_local, CLIENT_PORT,
+                            payload);
+          if (!out.empty()) flush();
+          continue;
+        }
         std::size_t s = 0;
         for (; s < servers.size(); ++s)
           if (std::memcmp(&from.sin6_addr, &servers[s].sin6_addr, 16) == 0 &&
@@ -304,7 +353,7 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
     auto wait_ns = since(Clock::now(), wake);
     if (wait_ns > 0) {
       timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
-      pollfd p{sock.fd(), POLLIN, 0};
+      pollfd p{fd, POLLIN, 0};
       ::ppoll(&p, 1, &ts, nullptr);
     }
   }
@@ -314,6 +363,8 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
   res.clients_informed = fleet.clients_informed();
   res.leases_changed = fleet.leases_changed();
   res.wall_s = static_cast<double>(since(wall0, t_end)) / 1e9;
+  if (link_mode)
+    for (const auto& a : responders) res.servers.push_back(a.to_string());
   if (pcap) {
     pcap->close();
     res.pcap_packets = pcap->packets();
@@ -363,6 +414,8 @@ nlohmann::json summary_json(const GeneratorResult& r) {
           {"datagrams_sent", r.datagrams_sent},
           {"datagrams_received", r.datagrams_received},
           {"send_errors", r.send_errors},
+          {"link", r.link.empty() ? json(nullptr) : json(r.link)},
+          {"source", r.source.empty() ? json(nullptr) : json(r.source)},
           {"pcap", r.pcap.empty() ? json(nullptr) : json(r.pcap)},
           {"pcap_packets", r.pcap_packets},
           {"max_rss_kib", r.max_rss_kib}};
@@ -373,6 +426,11 @@ std::string summary_text(const GeneratorResult& r) {
   std::ostringstream o;
   o.setf(std::ios::fixed);
   o.precision(1);
+  if (!r.link.empty())
+    o << "link " << r.link << ": clients at " << r.source << ", answered by "
+      << (r.servers.empty() ? std::string("no server") : r.servers.front())
+      << (r.servers.size() > 1 ? " and " + std::to_string(r.servers.size() - 1) + " more" : "")
+      << "\n";
   o << "clients " << r.clients << ", bound " << r.clients_bound << ", informed "
     << r.clients_informed << ", leases changed " << r.leases_changed << "\n";
   o << "exchanges " << r.stats.exchanges << " in " << r.wall_s << " s (" << j["rate"].get<double>()

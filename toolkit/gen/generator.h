@@ -1,5 +1,6 @@
 // failover6::gen::run_generator: the UDP driver of a Fleet (loopback, unprivileged), with pcap
-// recording, time compression, live progress and the run summary.
+// recording, time compression, live progress and the run summary. In link mode the clients are
+// attached to an interface instead (no relays, multicast to ff02::1:2; see link_transport.h).
 #pragma once
 
 #include <atomic>
@@ -30,7 +31,12 @@ std::optional<ServerEndpoint> parse_endpoint(std::string_view text);
 
 /// What run_generator() does.
 struct GeneratorOptions {
-  std::vector<ServerEndpoint> servers;  ///< every relay forwards to each of these
+  std::vector<ServerEndpoint> servers;  ///< every relay forwards to each of these (none with link)
+  /// Link mode when not empty: the clients are attached to this interface, send from its
+  /// link-local address port 546 to ff02::1:2 port 547 and take the replies on port 546. The
+  /// fleet is then direct (its relays, relay_depth and servers are set to 0, 0 and 1);
+  /// bind/bind_port are not used.
+  std::string link;
   FleetConfig fleet;                    ///< fleet.servers and the start times are set from here
   double rate = 1000;          ///< clients started per wall-clock second (0: all at once)
   double duration_s = 10;      ///< wall-clock bound of the run (the release phase excluded)
@@ -58,20 +64,25 @@ struct GeneratorResult {
   std::uint64_t datagrams_sent = 0;
   std::uint64_t datagrams_received = 0;
   long max_rss_kib = 0;         ///< peak resident set of the process
-  std::vector<std::string> servers;
+  std::vector<std::string> servers;  ///< the servers, or in link mode those that answered
+  std::string link;                  ///< the interface in link mode; empty otherwise
+  std::string source;                ///< in link mode, the clients' link-local source address
   std::string pcap;
 };
 
 /// @brief Runs the fleet over UDP until the duration ends (or every client is bound, or
 ///        *stop), recording every datagram to the pcap as IPv6/UDP between the relay's
-///        address (port 547) and the server, with its send or receive time.
+///        address (port 547) and the server, with its send or receive time. In link mode the
+///        pcap holds the real addresses: link-local source port 546 to ff02::1:2 port 547,
+///        and each server's source to the link-local address port 546.
 /// @param progress where the progress lines go (one per second when options.progress).
 /// @throws std::invalid_argument for unusable options, std::runtime_error for socket errors,
 ///         trace::TraceError when the pcap cannot be written.
 GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& progress);
 
 /// @brief The summary as JSON: "exchanges", "rate", "latency_ms" {p50,p90,p99,max},
-///        "clients_bound", "leases_changed", per-type "sent"/"received", and more.
+///        "clients_bound", "leases_changed", per-type "sent"/"received", "link" and "source"
+///        (null unless link mode), and more.
 nlohmann::json summary_json(const GeneratorResult& r);
 
 /// @brief The summary as a few lines of text.
