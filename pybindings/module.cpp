@@ -9,4 +9,6 @@ PYBIND11_MODULE(_core, m) {
             "Use the `failover6` package rather than this module directly.";
   m.attr("__version__") = FAILOVER6_VERSION;
   failover6::python::register_wire(m);
+  failover6::python::register_gen(m);
+  failover6::python::register_check(m);
 }

@@ -9,4 +9,12 @@ namespace failover6::python {
 /// EncodeError) to module @p m. Defined in bind_wire.cpp.
 void register_wire(pybind11::module_& m);
 
+/// @brief Adds the toolkit/gen traffic generator (`Generator`) to module @p m. Defined in
+/// bind_gen.cpp.
+void register_gen(pybind11::module_& m);
+
+/// @brief Adds the trace checker (`check`, `invariant_names`, `TraceError`) to module @p m.
+/// Defined in bind_check.cpp.
+void register_check(pybind11::module_& m);
+
 }  // namespace failover6::python

@@ -67,3 +67,54 @@ def status_name(code: int) -> str: ...
 def binding_status_name(value: int) -> str: ...
 def server_state_name(value: int) -> str: ...
 def describe_duid(raw: _Buffer) -> str: ...
+
+class Generator:
+    """Emulated DHCPv6 clients behind relays, run against servers over UDP (toolkit/gen)."""
+
+    def __init__(
+        self,
+        servers: list[str],
+        *,
+        clients: int,
+        relays: int = 1,
+        rate: float = 1000.0,
+        duration: float = 10.0,
+        na: bool = True,
+        pd: bool = False,
+        time_scale: float = 1.0,
+        pcap: str = "",
+        seed: int = 1,
+        rapid_commit: bool = False,
+        relay_depth: int = 1,
+        remote_id: bool = False,
+        release: bool = False,
+        until_bound: bool = False,
+        info_only: float = 0.0,
+        decline: float = 0.0,
+        link_address: str = "2001:db8:1::1",
+        renew_unicast: bool = True,
+        start_delay: bool = True,
+        progress: bool = False,
+    ) -> None: ...
+    def run(self) -> dict[str, Any]:
+        """Runs to the end with the GIL released; returns the summary dict."""
+    def stop(self) -> None:
+        """Ends a run() in progress in another thread early."""
+
+class TraceError(ValueError):
+    """A capture file is missing, is not a pcap/pcapng file, or cannot be read."""
+
+def check(
+    files: list[str],
+    *,
+    mclt: int = 0,
+    max_outage: float = 0.0,
+    skew: float = 5.0,
+    dedup_window: float = 0.5,
+    udp_ports: list[int] = ...,
+    failover_ports: list[int] = ...,
+    timeline: bool = False,
+) -> dict[str, Any]:
+    """Runs every invariant over the captures; the `failover6 check --json` report + exit_code."""
+
+def invariant_names() -> list[str]: ...

@@ -3,8 +3,11 @@
 #include <exception>
 #include <iostream>
 
+#include "cli/check_command.h"
 #include "cli/ctl_command.h"
 #include "cli/decode_command.h"
+#include "cli/generate_command.h"
+#include "cli/sim_command.h"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);  // decode prints a line per message: no stdio locking
@@ -13,6 +16,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "failover6 0.1.0");
   failover6::cli::add_decode_command(app);
   failover6::cli::add_ctl_command(app);
+  failover6::cli::add_check_command(app);
+  failover6::cli::add_generate_command(app);
+  failover6::cli::add_sim_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
