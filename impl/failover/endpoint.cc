@@ -90,6 +90,7 @@ void Endpoint::load(std::int64_t now) {
       stored = state_from_string(j.value("state", std::string()));
       if (auto p = state_from_string(j.value("partner-state", std::string()))) partner_state_ = p;
       partner_start_time_ = j.value("partner-start-time", std::int64_t{0});
+      stored_start_ = j.value("start-time", std::int64_t{0});
       last_operating_ = j.value("last-operating", std::int64_t{0});
       communicated_ = j.value("communicated", false);
       pd_entry_ = j.value("partner-down-entry", std::int64_t{0});
@@ -141,10 +142,13 @@ void Endpoint::notice(Notice::Level level, std::string id, std::string text) {
 void Endpoint::transition(State next, const std::string& reason, std::int64_t now) {
   if (next == state_) return;
   Transition t{now, state_, next, reason};
+  // Back in the state we had before a restart: it began when it began then (a PARTNER-DOWN
+  // entered before a crash keeps its entry time, which the reuse rules count from).
+  const bool resumed = state_ == State::Startup && stored_state_ == next && stored_start_ != 0;
   state_ = next;
   stored_state_ = next;
-  start_time_of_state_ = now;
-  if (next == State::PartnerDown) pd_entry_ = now;
+  start_time_of_state_ = resumed ? stored_start_ : now;
+  if (next == State::PartnerDown && !(resumed && pd_entry_ != 0)) pd_entry_ = now;
   if (responsiveness(role_, next) != Responsiveness::Unresponsive) last_operating_ = now;
   if (history_.size() >= MAX_HISTORY) history_.erase(history_.begin());
   history_.push_back(t);
@@ -238,6 +242,7 @@ void Endpoint::on_connected(std::int64_t now) {
   my_updreq_.reset();
   answering_updreq_.reset();
   updreq_pending_.clear();
+  updreq_sent_.clear();
   sent_poolreq_ = false;
   partner_flags_ = 0;
   if (role_ == Role::Primary) send_connect(now);
@@ -259,6 +264,7 @@ void Endpoint::on_disconnected(std::int64_t now, const std::string& reason) {
   my_updreq_.reset();
   answering_updreq_.reset();
   updreq_pending_.clear();
+  updreq_sent_.clear();
   connect_xid_.reset();
   if (was_up) comm_fail(now, reason);
 }
@@ -622,16 +628,28 @@ bool Endpoint::may_send_updates() const {
 }
 
 void Endpoint::pump(std::int64_t now) {
-  while (may_send_updates() && inflight_.size() < partner_max_unacked_ && !queue_.empty()) {
+  // Keys that cannot go now keep their place: one already in flight (its newer state follows
+  // the BNDREPLY) and, while we answer an UPDREQ, every key it did not ask for, so that the
+  // UPDDONE follows the acknowledgement of every BNDUPD sent after the UPDREQ (§7.6, PROTOCOL.md
+  // invariant 11) and is not held back by fresh traffic.
+  std::deque<lease::LeaseKey> deferred;
+  std::size_t budget = queue_.size();
+  while (may_send_updates() && inflight_.size() < partner_max_unacked_ && !queue_.empty() &&
+         budget-- > 0) {
     lease::LeaseKey key = queue_.front();
     queue_.pop_front();
-    queued_.erase(key);
     const lease::Lease* l = store_.find(key);
     if (!l) {
+      queued_.erase(key);
       updreq_pending_.erase(key);
       continue;
     }
-    if (inflight_keys_.count(key)) continue;  // requeued when its BNDREPLY arrives
+    if (inflight_keys_.count(key) ||
+        (answering_updreq_ && !updreq_pending_.count(key))) {
+      deferred.push_back(key);
+      continue;
+    }
+    queued_.erase(key);
     std::uint32_t xid = next_xid();
     FailoverMessage m = encode_bndupd(*l, xid, now);
     Inflight f{key, l->partner_lifetime != 0 ? l->partner_lifetime : l->state_expiration_time,
@@ -639,14 +657,18 @@ void Endpoint::pump(std::int64_t now) {
     if (l->state != BindingStatus::Active) f.partner_lifetime = 0;
     inflight_[xid] = f;
     inflight_keys_.insert(key);
+    if (answering_updreq_) updreq_sent_.insert(xid);
     ++bndupd_sent_;
     send(std::move(m), now);
   }
+  for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) queue_.push_front(*it);
   finish_updreq_if_done(now);
 }
 
 void Endpoint::finish_updreq_if_done(std::int64_t now) {
-  if (!answering_updreq_ || !updreq_pending_.empty() || link_ != Link::Up) return;
+  if (!answering_updreq_ || !updreq_pending_.empty() || !updreq_sent_.empty() ||
+      link_ != Link::Up)
+    return;
   FailoverMessage m;
   m.type = MessageType::UpdDone;
   m.transaction_id = *answering_updreq_;
@@ -694,6 +716,24 @@ void Endpoint::on_bndupd(const FailoverMessage& m, std::int64_t now) {
       lease::Lease l = apply(local, in);
       l.subnet_id = subnet->id;
       l.update_partner = false;  // the partner's data is newer than ours
+      // Figure 4's accept(3) takes the same client's ACTIVE whatever its time. If it would
+      // shorten a lifetime we gave the client ourselves (the partner's older copy, sent in
+      // answer to an UPDREQ after a partition, say), we keep our client-facing lifetime, so
+      // that no lease a client was told about shrinks in our store, and send ours back.
+      // Found by `failover6 sim` (mixed seed 45: durable-reply).
+      if (local && local->state == BindingStatus::Active && l.state == BindingStatus::Active &&
+          local->duid == l.duid && local->iaid == l.iaid &&
+          local->state_expiration_time > l.state_expiration_time) {
+        l.state_expiration_time = local->state_expiration_time;
+        l.valid = local->valid;
+        l.preferred = local->preferred;
+        l.t1 = local->t1;
+        l.t2 = local->t2;
+        l.cltt = std::max(l.cltt, local->cltt);
+        l.partner_lifetime = std::max(l.partner_lifetime, local->partner_lifetime);
+        l.update_partner = true;
+        enqueue(l.key);
+      }
       // Decision (PENDING-FREE, §5 arc 4): the lease is free once the EXPIRED / RELEASED /
       // RESET update is acknowledged, on both sides at once: we free it as we ack, the sender
       // when our BNDREPLY arrives. A separate FREE update would be useless, and Figure 4 would
@@ -737,7 +777,8 @@ void Endpoint::on_bndreply(const FailoverMessage& m, std::int64_t now) {
   Inflight f = it->second;
   inflight_.erase(it);
   inflight_keys_.erase(f.key);
-  updreq_pending_.erase(f.key);
+  // A BNDUPD sent before the UPDREQ does not answer it; the lease goes again.
+  if (updreq_sent_.erase(m.transaction_id)) updreq_pending_.erase(f.key);
   StatusCode status = StatusCode::Success;
   std::int64_t echoed = 0;
   bool found = false;
@@ -757,8 +798,11 @@ void Endpoint::on_bndreply(const FailoverMessage& m, std::int64_t now) {
   bool unchanged = l.state == f.state && l.start_time_of_state == f.start_time_of_state;
   if (status == StatusCode::Success) {
     std::int64_t acked = echoed != 0 ? echoed : f.partner_lifetime;
+    // §4.4: the acknowledged partner lifetime is the one most recently acked. The partner
+    // stores each BNDUPD's lifetime as sent (Figure 5), so a lower one replaces a higher one
+    // there, and the MCLT cap must follow it down.
     if (l.state == BindingStatus::Active && f.state == BindingStatus::Active)
-      l.acked_partner_lifetime = std::max(l.acked_partner_lifetime, acked);
+      l.acked_partner_lifetime = acked;
     if (unchanged) {
       l.partner_lifetime = 0;
       l.update_partner = false;
@@ -838,6 +882,19 @@ void Endpoint::rebalance_prefixes(std::int64_t now) {
 void Endpoint::on_updreq(const FailoverMessage& m, bool all, std::int64_t now) {
   answering_updreq_ = m.transaction_id;
   updreq_pending_.clear();
+  updreq_sent_.clear();
+  if (all) {
+    // The partner lost its storage: what it acknowledged is gone, so the MCLT cap falls back
+    // to now + MCLT until it acknowledges again.
+    std::vector<lease::Lease> reset;
+    store_.for_each([&](const lease::Lease& l) {
+      if (covers(l.subnet_id) && l.acked_partner_lifetime != 0) reset.push_back(l);
+    });
+    for (lease::Lease& l : reset) {
+      l.acked_partner_lifetime = 0;
+      put(l);
+    }
+  }
   store_.for_each([&](const lease::Lease& l) {
     if (!covers(l.subnet_id)) return;
     if (all ? (l.state != BindingStatus::Free || !l.duid.raw.empty() ||
@@ -847,7 +904,10 @@ void Endpoint::on_updreq(const FailoverMessage& m, bool all, std::int64_t now) {
       enqueue(l.key);
     }
   });
-  for (const auto& [xid, f] : inflight_) updreq_pending_.insert(f.key);
+  for (const auto& [xid, f] : inflight_) {
+    updreq_pending_.insert(f.key);
+    enqueue(f.key);
+  }
   notice(Notice::Level::Info, "F6D_FAILOVER_UPDREQ",
          "relationship " + rel_.name + ": partner sent " + (all ? "UPDREQALL" : "UPDREQ") +
              ", " + std::to_string(updreq_pending_.size()) + " bindings to send");
@@ -952,7 +1012,8 @@ bool Endpoint::may_allocate(const lease::LeaseKey& key, const lease::Lease* exis
   if (responsiveness(role_, state_) == Responsiveness::Unresponsive ||
       state_ == State::RecoverDone)
     return false;  // RECOVER-DONE MUST NOT allocate (§8.6)
-  if (existing && existing->active_at(now)) return false;
+  if (existing && existing->state == BindingStatus::Active && active_until(*existing) > now)
+    return false;
   // Only free leases go to a new client: EXPIRED and RELEASED wait for the partner's ack
   // (or, in PARTNER-DOWN, for MCLT past their times) and become FREE / FREE-BACKUP first.
   if (existing && existing->state != BindingStatus::Free &&
@@ -975,6 +1036,14 @@ std::uint32_t Endpoint::allowed_valid(const lease::Lease& lease, std::uint32_t d
   // §4.4: client expiry <= max(acked partner lifetime, now) + MCLT.
   std::int64_t cap = std::max<std::int64_t>(lease.acked_partner_lifetime - now, 0) + mclt_;
   return static_cast<std::uint32_t>(std::min<std::int64_t>(desired, cap));
+}
+
+std::int64_t Endpoint::active_until(const lease::Lease& l) {
+  // A lease the partner granted or renewed is held here until the lifetime we acknowledged to
+  // it (expiration-time): it may have renewed the client that far while we were cut off, and
+  // an EXPIRED sent earlier would lose against its ACTIVE in Figure 4 and leave the stores
+  // disagreeing. Found by `failover6 sim` (partition seeds 2-4).
+  return std::max(l.state_expiration_time, l.expiration_time);
 }
 
 std::int64_t Endpoint::free_at(const lease::Lease& l) {

@@ -136,6 +136,7 @@ class Endpoint final : public server::Policy {
                     std::uint32_t subnet_id, std::int64_t now) override;
   std::uint32_t allowed_valid(const lease::Lease& lease, std::uint32_t desired,
                               std::int64_t now) override;
+  std::int64_t active_until(const lease::Lease& lease) override;
   std::int64_t free_at(const lease::Lease& lease) override;
   wire::BindingStatus free_state(const lease::Lease& lease) override;
   void on_lease_changed(lease::Lease& lease, std::int64_t now) override;
@@ -196,6 +197,7 @@ class Endpoint final : public server::Policy {
   State state_ = State::Startup;
   State previous_ = State::Recover;      ///< the state STARTUP leaves for
   std::optional<State> stored_state_;    ///< the last state recorded (STARTUP never is)
+  std::int64_t stored_start_ = 0;        ///< when stored_state_ began (as stored)
   std::int64_t start_time_of_state_ = 0;
   std::optional<State> partner_state_;
   std::int64_t partner_start_time_ = 0;
@@ -220,7 +222,8 @@ class Endpoint final : public server::Policy {
   std::optional<std::uint32_t> connect_xid_;
   std::optional<std::uint32_t> my_updreq_;       ///< our outstanding UPDREQ/UPDREQALL
   std::optional<std::uint32_t> answering_updreq_;  ///< the partner's UPDREQ we are answering
-  std::set<lease::LeaseKey> updreq_pending_;     ///< leases still to be acked for it
+  std::set<lease::LeaseKey> updreq_pending_;     ///< leases still to be sent and acked for it
+  std::set<std::uint32_t> updreq_sent_;          ///< BNDUPDs sent for it, not yet acked
   bool sent_poolreq_ = false;
   std::int64_t next_heartbeat_ = 0;
 

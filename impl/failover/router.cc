@@ -42,6 +42,11 @@ std::uint32_t PolicyRouter::allowed_valid(const lease::Lease& lease, std::uint32
   return desired;
 }
 
+std::int64_t PolicyRouter::active_until(const lease::Lease& lease) {
+  if (Endpoint* e = endpoint_for(lease.subnet_id)) return e->active_until(lease);
+  return standalone_.active_until(lease);
+}
+
 std::int64_t PolicyRouter::free_at(const lease::Lease& lease) {
   if (Endpoint* e = endpoint_for(lease.subnet_id)) return e->free_at(lease);
   return standalone_.free_at(lease);

@@ -28,6 +28,7 @@ class PolicyRouter final : public server::Policy {
                     std::uint32_t subnet_id, std::int64_t now) override;
   std::uint32_t allowed_valid(const lease::Lease& lease, std::uint32_t desired,
                               std::int64_t now) override;
+  std::int64_t active_until(const lease::Lease& lease) override;
   std::int64_t free_at(const lease::Lease& lease) override;
   wire::BindingStatus free_state(const lease::Lease& lease) override;
   void on_lease_changed(lease::Lease& lease, std::int64_t now) override;

@@ -117,6 +117,7 @@ void FailoverRuntime::after_batch(std::int64_t now) {
 }
 
 void FailoverRuntime::on_up(Relationship& r) {
+  ++r.epoch;
   std::int64_t now = clock_();
   r.endpoint->on_connected(now);
   settle(r, now);
@@ -128,6 +129,9 @@ void FailoverRuntime::on_frame(Relationship& r, wire::ByteView bytes) {
   if (!m) {
     log_.log(Msg::F6D_FAILOVER_BAD_FRAME, r.endpoint->name(), m.error().message);
     r.link->close("undecodable failover message");
+    ++r.epoch;
+    r.endpoint->on_disconnected(now, "undecodable failover message");
+    settle(r, now);
     return;
   }
   r.endpoint->on_message(*m, now);
@@ -135,6 +139,7 @@ void FailoverRuntime::on_frame(Relationship& r, wire::ByteView bytes) {
 }
 
 void FailoverRuntime::on_down(Relationship& r, const std::string& reason) {
+  ++r.epoch;
   std::int64_t now = clock_();
   r.endpoint->on_disconnected(now, reason);
   settle(r, now);
@@ -146,10 +151,13 @@ void FailoverRuntime::settle(Relationship& r, std::int64_t) {
   if (!out.empty() || close) {
     // RFC 8156 §7.5.2 / §8.1: what a BNDREPLY acknowledges and what a STATE reports is
     // durable before it leaves.
-    auto send = [this, &r, out = std::move(out), close = std::move(close)] {
-      if (stopped_) return;
+    auto send = [this, &r, epoch = r.epoch, out = std::move(out), close = std::move(close)] {
+      if (stopped_ || epoch != r.epoch) return;  // made for a connection that is gone
       for (const auto& m : out) r.link->send(wire::encode_failover_framed(m));
-      if (close) r.link->close(*close);
+      if (close) {
+        r.link->close(*close);
+        ++r.epoch;
+      }
     };
     if (when_durable_) {
       when_durable_(std::move(send));

@@ -81,6 +81,9 @@ class FailoverRuntime {
     std::unique_ptr<PartnerLink> link;
     std::unique_ptr<boost::asio::steady_timer> timer;
     std::optional<std::int64_t> armed_for;
+    /// Counts connections: what an endpoint queued for one connection is never sent on the
+    /// next (it may wait for a commit across a reconnection).
+    std::uint64_t epoch = 0;
   };
 
   void on_up(Relationship& r);

@@ -36,6 +36,14 @@ class Policy {
   virtual std::uint32_t allowed_valid(const lease::Lease& lease, std::uint32_t desired,
                                       std::int64_t now) = 0;
 
+  /// @brief Until when is the ACTIVE @p lease held? Standalone: its client's valid lifetime.
+  /// With failover, also as long as the partner may extend it: up to the partner lifetime this
+  /// server acknowledged (expiration-time, RFC 8156 §7.3), since the partner may have renewed
+  /// the client that far without telling us yet.
+  virtual std::int64_t active_until(const lease::Lease& lease) {
+    return lease.state_expiration_time;
+  }
+
   /// Returned by free_at() when time alone never frees the lease (an acknowledgement will).
   static constexpr std::int64_t NEVER = std::numeric_limits<std::int64_t>::max();
 

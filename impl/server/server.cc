@@ -46,7 +46,7 @@ std::int64_t Server::deadline_of(const lease::Lease& l) const {
   using wire::BindingStatus;
   switch (l.state) {
     case BindingStatus::Active:
-      return l.state_expiration_time;
+      return policy_->active_until(l);
     case BindingStatus::Abandoned:
     case BindingStatus::Expired:
     case BindingStatus::Released:

@@ -109,10 +109,15 @@ void FailoverWire::on_failover(const FailoverEvent& e) {
     case FailoverEvent::Kind::Resync:
       me.synced_gap = true;
       return;
-    case FailoverEvent::Kind::End:
+    case FailoverEvent::Kind::End: {
+      // One direction ended (FIN): the other may still send (a half-closed connection), and
+      // the handshake it completed still stands. Found by `failover6 sim` (mixed seed 2).
+      const bool state_sent = me.state_sent;
       me = Side{};
+      me.state_sent = state_sent;
       if (!c.side[0].began && !c.side[1].began) conns_.erase(e.conn);
       return;
+    }
     case FailoverEvent::Kind::Malformed:
       ++checked_;
       bad.push_back(e.error);

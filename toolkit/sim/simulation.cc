@@ -161,7 +161,9 @@ struct Node {
   std::uint64_t gen = 0;
   bool commit_scheduled = false;
   std::vector<std::pair<std::uint32_t, wire::Bytes>> held;  ///< replies awaiting commit
-  std::vector<wire::FailoverMessage> outbox;                ///< messages awaiting commit
+  /// Messages awaiting commit, each with the connection it was made for: one made for a
+  /// connection that has since closed is dropped, as the daemon drops it.
+  std::vector<std::pair<std::uint64_t, wire::FailoverMessage>> outbox;
   std::optional<std::string> close;                          ///< close after the outbox
   std::uint64_t conn = 0;  ///< the connection this side believes is open (0: none)
   std::int64_t next_connect = 0;
@@ -415,7 +417,7 @@ void World::crash(Node& n) {
 
 void World::step_done(Node& n) {
   if (!n.alive) return;
-  for (auto& m : n.ep->take_outbox()) n.outbox.push_back(std::move(m));
+  for (auto& m : n.ep->take_outbox()) n.outbox.emplace_back(n.conn, std::move(m));
   if (auto c = n.ep->take_close_request()) n.close = c;
   if (n.commit_scheduled) return;
   if (n.store.pending() || !n.held.empty() || !n.outbox.empty() || n.close) {
@@ -450,8 +452,8 @@ void World::commit(Node& n) {
   for (auto& [relay, bytes] : held) send_reply(n, relay, std::move(bytes));
   auto out = std::move(n.outbox);
   n.outbox.clear();
-  for (auto& m : out) {
-    if (!n.conn) continue;  // the transport is gone: dropped, as the daemon drops it
+  for (auto& [conn, m] : out) {
+    if (!n.conn || conn != n.conn) continue;  // that connection is gone: dropped
     if (o_.trace) log(&n, "send " + wire::to_string(m.type) + " xid " + std::to_string(m.transaction_id) +
                            lease_of(m));
     send_partner(n, false, wire::encode_failover_framed(m));

@@ -30,6 +30,8 @@ BOOST_AUTO_TEST_CASE(transition_table) {
   BOOST_TEST(StateLegality::across_outage(PC, PD));  // via RESOLUTION-INT
   BOOST_TEST(!StateLegality::across_outage(N, RW));
   BOOST_TEST(!StateLegality::across_outage(N, CD));
+  // A restart without storage (and a STARTUP timer that ran out unseen) begins in RECOVER.
+  BOOST_TEST(StateLegality::across_outage(N, static_cast<std::uint8_t>(6)));
 }
 
 BOOST_AUTO_TEST_CASE(normal_to_potential_conflict_on_one_connection_is_a_violation) {
