@@ -650,11 +650,19 @@ void Endpoint::pump(std::int64_t now) {
       continue;
     }
     queued_.erase(key);
+    // Acknowledged since it was queued (an earlier BNDUPD carried this state): nothing to send,
+    // unless an UPDREQ asked for it.
+    if (!l->update_partner && !updreq_pending_.count(key)) continue;
+    // Never tell the partner less than it already acknowledged: with nothing pending, the
+    // partner lifetime sent is the acknowledged one (or the client's, if later).
+    lease::Lease copy = *l;
+    if (copy.state == BindingStatus::Active && copy.partner_lifetime == 0)
+      copy.partner_lifetime = std::max(copy.acked_partner_lifetime, copy.state_expiration_time);
     std::uint32_t xid = next_xid();
-    FailoverMessage m = encode_bndupd(*l, xid, now);
-    Inflight f{key, l->partner_lifetime != 0 ? l->partner_lifetime : l->state_expiration_time,
-               l->state, l->start_time_of_state};
-    if (l->state != BindingStatus::Active) f.partner_lifetime = 0;
+    FailoverMessage m = encode_bndupd(copy, xid, now);
+    Inflight f{key, copy.partner_lifetime != 0 ? copy.partner_lifetime : copy.state_expiration_time,
+               copy.state, copy.start_time_of_state};
+    if (copy.state != BindingStatus::Active) f.partner_lifetime = 0;
     inflight_[xid] = f;
     inflight_keys_.insert(key);
     if (answering_updreq_) updreq_sent_.insert(xid);

@@ -112,9 +112,14 @@ void FailoverWire::on_failover(const FailoverEvent& e) {
     case FailoverEvent::Kind::End: {
       // One direction ended (FIN): the other may still send (a half-closed connection), and
       // the handshake it completed still stands. Found by `failover6 sim` (mixed seed 2).
-      const bool state_sent = me.state_sent;
-      me = Side{};
-      me.state_sent = state_sent;
+      // So do its outstanding BNDUPDs and requests: the partner may still answer them.
+      Side ended;
+      ended.state_sent = me.state_sent;
+      ended.keepalive = me.keepalive;
+      ended.max_unacked = me.max_unacked;
+      ended.outstanding = std::move(me.outstanding);
+      ended.requests = std::move(me.requests);
+      me = std::move(ended);
       if (!c.side[0].began && !c.side[1].began) conns_.erase(e.conn);
       return;
     }
