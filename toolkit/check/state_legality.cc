@@ -73,15 +73,24 @@ StateLegality::StateLegality(ViolationSink sink, ChangeHook on_change)
 }
 
 std::uint8_t StateLegality::state_of(const wire::Address& server) const {
-  auto it = servers_.find(server);
-  return it == servers_.end() ? 0 : it->second.state;
+  for (const auto& [key, s] : servers_)
+    if (std::get<0>(key) == server) return s.state;
+  return 0;
+}
+
+StateLegality::Key StateLegality::sender(const FailoverEvent& e) {
+  return e.from_connector ? Key{e.src, e.dport, true} : Key{e.src, e.sport, false};
+}
+
+StateLegality::Key StateLegality::receiver(const FailoverEvent& e) {
+  return e.from_connector ? Key{e.dst, e.dport, false} : Key{e.dst, e.sport, true};
 }
 
 void StateLegality::on_failover(const FailoverEvent& e) {
   if (e.kind != FailoverEvent::Kind::Message) return;
   if (e.msg->type == wire::MessageType::State) return state(e);
   if (e.msg->type == wire::MessageType::UpdDone) {
-    auto it = servers_.find(e.dst);
+    auto it = servers_.find(receiver(e));
     if (it != servers_.end() && it->second.state == POTENTIAL_CONFLICT)
       it->second.updone_in_pc = true;
   }
@@ -96,7 +105,7 @@ void StateLegality::state(const FailoverEvent& e) {
   if (on_change_) on_change_({e.src, e.time_ns, *st, startup});
   applicable_ = true;
   note_.clear();
-  Server& s = servers_[e.src];
+  Server& s = servers_[sender(e)];
   if (startup) {
     s.restarted = true;
     return;
@@ -105,7 +114,8 @@ void StateLegality::state(const FailoverEvent& e) {
   const std::uint8_t from = s.state;
   const std::uint8_t to = *st;
   const bool primary = e.from_connector;
-  const std::uint8_t partner = state_of(e.dst);
+  auto pit = servers_.find(receiver(e));
+  const std::uint8_t partner = pit == servers_.end() ? 0 : pit->second.state;
   std::string why;
   if (to == CONFLICT_DONE && !primary) why = "the secondary never enters CONFLICT-DONE";
   if (why.empty() && from != 0 && !s.restarted && from != to) {

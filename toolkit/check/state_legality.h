@@ -2,6 +2,9 @@
 // PROTOCOL.md §4.1 and testable invariant 20).
 #pragma once
 
+#include <map>
+#include <tuple>
+
 #include <unordered_map>
 
 #include "check/checker.h"
@@ -60,8 +63,15 @@ class StateLegality : public Checker {
   };
   void state(const FailoverEvent& e);
 
+  /// A server in one relationship: its address, the failover (listening) port of the
+  /// connection, and whether it is the connecting side (the primary). Two partners on one
+  /// address (a loopback lab) stay apart.
+  using Key = std::tuple<wire::Address, std::uint16_t, bool>;
+  static Key sender(const FailoverEvent& e);
+  static Key receiver(const FailoverEvent& e);
+
   ChangeHook on_change_;
-  std::unordered_map<wire::Address, Server, wire::AddressHash> servers_;
+  std::map<Key, Server> servers_;
 };
 
 }  // namespace failover6::check

@@ -60,6 +60,24 @@ BOOST_AUTO_TEST_CASE(across_a_reconnect_hidden_steps_are_allowed) {
   BOOST_TEST(c.v.size() == 1U);
 }
 
+BOOST_AUTO_TEST_CASE(partners_on_one_address_stay_apart) {
+  // A loopback lab: both partners on ::1, told apart by the side of the connection. Each
+  // walks RECOVER -> RECOVER-WAIT -> RECOVER-DONE in turn; merged into one server they would
+  // look like RECOVER-DONE -> RECOVER-WAIT.
+  Collect c;
+  StateLegality s(c.sink());
+  Wire w;
+  w.primary = w.secondary = wire::Address::from_string("::1");
+  s.on_failover(w.msg(0, true, Wire::state(0, R)));
+  s.on_failover(w.msg(0, false, Wire::state(0, R)));
+  s.on_failover(w.msg(1, false, Wire::state(1, RW)));
+  s.on_failover(w.msg(1, false, Wire::state(1, RD)));
+  s.on_failover(w.msg(1, true, Wire::state(1, RW)));
+  s.on_failover(w.msg(1, true, Wire::state(1, RD)));
+  BOOST_TEST(c.v.empty());
+  BOOST_TEST(s.checked() == 6U);
+}
+
 BOOST_AUTO_TEST_CASE(a_restart_frees_the_next_state_and_s_flag_states_are_skipped) {
   Collect c;
   StateLegality s(c.sink());
