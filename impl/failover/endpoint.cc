@@ -36,7 +36,6 @@ constexpr std::uint8_t FLAG_ACK_STARTUP = 0x04;
 /// OPTION_F_CONNECT_FLAGS: FIXED_PD_LENGTH (every pd-pool delegates one length).
 constexpr std::uint16_t CONNECT_FIXED_PD_LENGTH = 0x0001;
 
-std::int64_t from_wire_time(std::uint32_t t) { return wire::FAILOVER_EPOCH_UNIX + static_cast<std::int64_t>(t); }
 
 wire::StatusCodeOption status_option(StatusCode c, std::string text) {
   return wire::StatusCodeOption{static_cast<std::uint16_t>(c), std::move(text)};
@@ -111,9 +110,7 @@ void Endpoint::load(std::int64_t now) {
   boot_time_ = now;
   history_.push_back({now, stored.value_or(State::Startup), State::Startup, "boot"});
   // Leases whose update the partner never acknowledged (persisted flag): send them again.
-  store_.for_each([&](const lease::Lease& l) {
-    if (l.update_partner && covers(l.subnet_id)) enqueue(l.key);
-  });
+  requeue_unacknowledged();
   next_heartbeat_ = now;
 }
 
@@ -169,9 +166,7 @@ void Endpoint::on_enter(State s, std::int64_t now) {
         send(std::move(m), now);
       }
       // Everything the partner has not acknowledged goes out again (§8.8.1 on entry).
-      store_.for_each([&](const lease::Lease& l) {
-        if (l.update_partner && covers(l.subnet_id)) enqueue(l.key);
-      });
+      requeue_unacknowledged();
       break;
     case State::PotentialConflict:
       if (role_ == Role::Primary && comm_ok()) send_updreq(now);
@@ -219,9 +214,7 @@ void Endpoint::comm_ok_event(std::int64_t now) {
   bool starting = (partner_flags_ & FLAG_STARTUP) != 0;
   // A partner that lost its storage may have taken our unacknowledged updates for nothing:
   // requeue every flagged lease on each new connection (sent once updates may flow).
-  store_.for_each([&](const lease::Lease& l) {
-    if (l.update_partner && covers(l.subnet_id)) enqueue(l.key);
-  });
+  requeue_unacknowledged();
   handle(Event{EventKind::CommOk, starting ? std::optional<State>(State::Startup) : partner_state_},
          now);
   if (state_ == State::PotentialConflict && role_ == Role::Primary) send_updreq(now);
@@ -298,10 +291,7 @@ void Endpoint::on_timer(std::int64_t now) {
     // The periodic scan of §7.5.4: leases the partner still has to hear about (an update it
     // rejected as outdated, say) are offered again, at most once per period.
     if (may_send_updates()) {
-      store_.for_each([&](const lease::Lease& l) {
-        if (l.update_partner && covers(l.subnet_id) && !inflight_keys_.count(l.key))
-          enqueue(l.key);
-      });
+      requeue_unacknowledged();
     }
     next_heartbeat_ = now + HEARTBEAT;
   }
@@ -589,9 +579,9 @@ void Endpoint::on_state(const FailoverMessage& m, std::int64_t now) {
   }
   partner_flags_ = flags->value;
   partner_state_ = static_cast<State>(st->value);
-  partner_start_time_ = from_wire_time(start->value);
+  partner_start_time_ = from_abs_time(start->value);
   if (const auto* pd = m.find<wire::FPartnerDownTime>())
-    partner_down_time_ = from_wire_time(pd->value);
+    partner_down_time_ = from_abs_time(pd->value);
   else
     partner_down_time_ = 0;  // §6.4: forget it unless the partner is in PARTNER-DOWN
   bool starting = (flags->value & FLAG_STARTUP) != 0;
@@ -617,6 +607,14 @@ void Endpoint::on_state(const FailoverMessage& m, std::int64_t now) {
 
 // ---------------------------------------------------------------------------------------
 // Binding updates
+
+void Endpoint::requeue_unacknowledged() {
+  // A key already in flight waits in the queue for its BNDREPLY (pump defers it) and is sent
+  // again only if the acknowledged state was not the latest.
+  store_.for_each([&](const lease::Lease& l) {
+    if (l.update_partner && covers(l.subnet_id)) enqueue(l.key);
+  });
+}
 
 void Endpoint::enqueue(const lease::LeaseKey& key) {
   if (queued_.insert(key).second) queue_.push_back(key);

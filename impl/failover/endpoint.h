@@ -177,6 +177,10 @@ class Endpoint final : public server::Policy {
 
   // binding updates
   void enqueue(const lease::LeaseKey& key);
+  /// Queues every lease of this relationship the partner has not acknowledged (persisted
+  /// update-partner flag): at boot, on each new connection, on entering NORMAL, and in the
+  /// periodic scan of §7.5.4.
+  void requeue_unacknowledged();
   void pump(std::int64_t now);
   bool may_send_updates() const;
   void finish_updreq_if_done(std::int64_t now);

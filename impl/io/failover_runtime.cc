@@ -90,7 +90,7 @@ void FailoverRuntime::start() {
   for (auto& [k, l] : listeners_) l->start();
   for (auto& r : rels_) {
     r->link->start();
-    settle(*r, clock_());
+    settle(*r);
   }
 }
 
@@ -112,7 +112,7 @@ void FailoverRuntime::stop() {
 void FailoverRuntime::after_batch(std::int64_t now) {
   for (auto& r : rels_) {
     r->endpoint->poll(now);
-    settle(*r, now);
+    settle(*r);
   }
 }
 
@@ -120,7 +120,7 @@ void FailoverRuntime::on_up(Relationship& r) {
   ++r.epoch;
   std::int64_t now = clock_();
   r.endpoint->on_connected(now);
-  settle(r, now);
+  settle(r);
 }
 
 void FailoverRuntime::on_frame(Relationship& r, wire::ByteView bytes) {
@@ -131,21 +131,21 @@ void FailoverRuntime::on_frame(Relationship& r, wire::ByteView bytes) {
     r.link->close("undecodable failover message");
     ++r.epoch;
     r.endpoint->on_disconnected(now, "undecodable failover message");
-    settle(r, now);
+    settle(r);
     return;
   }
   r.endpoint->on_message(*m, now);
-  settle(r, now);
+  settle(r);
 }
 
 void FailoverRuntime::on_down(Relationship& r, const std::string& reason) {
   ++r.epoch;
   std::int64_t now = clock_();
   r.endpoint->on_disconnected(now, reason);
-  settle(r, now);
+  settle(r);
 }
 
-void FailoverRuntime::settle(Relationship& r, std::int64_t) {
+void FailoverRuntime::settle(Relationship& r) {
   auto out = r.endpoint->take_outbox();
   auto close = r.endpoint->take_close_request();
   if (!out.empty() || close) {
@@ -183,7 +183,7 @@ void FailoverRuntime::arm(Relationship& r) {
     r.armed_for.reset();
     std::int64_t now = clock_();
     r.endpoint->on_timer(now);
-    settle(r, now);
+    settle(r);
   });
 }
 
@@ -220,7 +220,7 @@ std::optional<std::string> FailoverRuntime::partner_down(const std::string& name
     log_.log(Msg::F6D_FAILOVER_PARTNER_DOWN_COMMAND, r->endpoint->name(),
              err ? *err : std::string("now PARTNER-DOWN"));
     if (err) errors += (errors.empty() ? "" : "; ") + r->endpoint->name() + ": " + *err;
-    settle(*r, now);
+    settle(*r);
   }
   if (!found) return "no relationship named \"" + name + "\"";
   if (!errors.empty()) return errors;

@@ -89,7 +89,7 @@ class FailoverRuntime {
   void on_up(Relationship& r);
   void on_frame(Relationship& r, wire::ByteView bytes);
   void on_down(Relationship& r, const std::string& reason);
-  void settle(Relationship& r, std::int64_t now);
+  void settle(Relationship& r);
   void arm(Relationship& r);
   void on_notice(const std::string& relationship, const failover::Notice& n);
 
