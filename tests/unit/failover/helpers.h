@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "failover/state_machine.h"
 #include "failover/types.h"
 #include "lease/lease.h"
 #include "wire/constants.h"
@@ -14,6 +15,10 @@ namespace failover6::wire {
 /// Boost.Test's printing hook (found by ADL): status codes print by name.
 inline std::ostream& boost_test_print_type(std::ostream& os, StatusCode c) {
   return os << status_name(static_cast<std::uint16_t>(c));
+}
+/// Endpoint states print by their RFC 8156 name.
+inline std::ostream& boost_test_print_type(std::ostream& os, ServerState s) {
+  return os << failover::to_string(s);
 }
 }  // namespace failover6::wire
 

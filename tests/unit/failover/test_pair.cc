@@ -2,6 +2,8 @@
 // flows end to end (handshake, lazy updates, MCLT, partition, crashes, storage loss, skew).
 #include <boost/test/unit_test.hpp>
 
+#include "helpers.h"
+
 #include <map>
 #include <set>
 
@@ -11,12 +13,6 @@ using namespace failover6;
 using namespace failover6::failover;
 using namespace failover6::failover::testing;
 using S = State;
-
-namespace failover6::wire {
-inline std::ostream& boost_test_print_type(std::ostream& os, ServerState s) {
-  return os << failover::to_string(s);
-}
-}  // namespace failover6::wire
 
 namespace {
 

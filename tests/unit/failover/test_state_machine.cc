@@ -1,16 +1,12 @@
 // RFC 8156 §8 endpoint transitions: PROTOCOL.md §4.1 as a test, row for row (STYLE.md rule 6).
 #include <boost/test/unit_test.hpp>
 
+#include "helpers.h"
+
 #include "failover/state_machine.h"
 
 using namespace failover6::failover;
 using S = State;
-
-namespace failover6::wire {
-inline std::ostream& boost_test_print_type(std::ostream& os, ServerState s) {
-  return os << failover::to_string(s);
-}
-}  // namespace failover6::wire
 
 namespace {
 
