@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   failover6::python::register_wire(m);
   failover6::python::register_gen(m);
   failover6::python::register_check(m);
+  failover6::python::register_fault(m);
 }

@@ -17,4 +17,8 @@ void register_gen(pybind11::module_& m);
 /// Defined in bind_check.cpp.
 void register_check(pybind11::module_& m);
 
+/// @brief Adds the toolkit/fault tools (`PartnerProxy`, `UdpProxy`, `Process`, `skew_env`,
+/// `NftPartition`, ...) to module @p m. Defined in bind_fault.cpp.
+void register_fault(pybind11::module_& m);
+
 }  // namespace failover6::python

@@ -1,0 +1,206 @@
+#include "fault/udp_proxy.h"
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "fault/endpoint.h"
+
+namespace failover6::fault {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+namespace {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct UdpProxy::Impl {
+  /// The upstream socket of one downstream source.
+  struct Upstream : std::enable_shared_from_this<Upstream> {
+    explicit Upstream(asio::io_context& io) : sock(io) {}
+    udp::socket sock;
+    udp::endpoint source;
+    std::array<std::uint8_t, 65536> buf{};
+  };
+
+  Impl(const std::string& target_text, const std::string& listen_text, std::string proxy_name)
+      : name(std::move(proxy_name)), down(io) {
+    auto t = require_endpoint(target_text, "target");
+    auto l = require_endpoint(listen_text, "listen");
+    target = udp::endpoint(asio::ip::make_address(t.address), t.port);
+    udp::endpoint le(asio::ip::make_address(l.address), l.port);
+    boost::system::error_code ec;
+    down.open(le.protocol(), ec);
+    if (!ec) down.bind(le, ec);
+    if (ec) throw std::runtime_error(name + ": cannot bind " + l.to_string() + ": " + ec.message());
+    local = down.local_endpoint();
+    events.push_back({unix_now(), "pass"});
+    receive();
+    thread = std::thread([this] { io.run(); });
+  }
+
+  template <class F>
+  auto call(F f, bool read_only) -> decltype(f()) {
+    std::lock_guard lock(api);
+    if (closed) {
+      if (read_only) return f();
+      throw std::logic_error(name + ": the proxy is closed");
+    }
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(io, [&task] { task(); });
+    return result.get();
+  }
+
+  void receive() {
+    down.async_receive_from(asio::buffer(buf), sender, [this](boost::system::error_code ec, std::size_t n) {
+      if (ec == asio::error::operation_aborted || !down.is_open()) return;
+      if (!ec) forward(n);
+      receive();
+    });
+  }
+
+  void forward(std::size_t n) {
+    if (blackholed) {
+      ++stats.dropped;
+      return;
+    }
+    auto it = ups.find(sender);
+    if (it == ups.end()) {
+      if (ups.size() >= MAX_SOURCES) {
+        ++stats.dropped;
+        return;
+      }
+      auto u = std::make_shared<Upstream>(io);
+      u->source = sender;
+      boost::system::error_code ec;
+      u->sock.open(target.protocol(), ec);
+      if (!ec) u->sock.connect(target, ec);
+      if (ec) {
+        ++stats.send_errors;
+        return;
+      }
+      it = ups.emplace(sender, u).first;
+      ++stats.sources;
+      reply_loop(u);
+    }
+    // Counted before sending, so a receiver never sees a datagram the counters miss.
+    ++stats.to_target;
+    stats.bytes_to_target += n;
+    boost::system::error_code ec;
+    it->second->sock.send(asio::buffer(buf.data(), n), 0, ec);
+    if (ec) {
+      --stats.to_target;
+      stats.bytes_to_target -= n;
+      ++stats.send_errors;
+    }
+  }
+
+  void reply_loop(const std::shared_ptr<Upstream>& u) {
+    u->sock.async_receive(asio::buffer(u->buf), [this, u](boost::system::error_code ec, std::size_t n) {
+      if (ec == asio::error::operation_aborted || !u->sock.is_open()) return;
+      if (!ec) {
+        ++stats.from_target;
+        stats.bytes_from_target += n;
+        boost::system::error_code sec;
+        down.send_to(asio::buffer(u->buf.data(), n), u->source, 0, sec);
+        if (sec) {
+          --stats.from_target;
+          stats.bytes_from_target -= n;
+          ++stats.send_errors;
+        }
+      }
+      // Errors such as ECONNREFUSED (ICMP from a target not listening) are transient.
+      reply_loop(u);
+    });
+  }
+
+  void set_mode(bool black) {
+    blackholed = black;
+    events.push_back({unix_now(), black ? "blackhole" : "pass"});
+  }
+
+  UdpProxyStats snapshot() const {
+    UdpProxyStats s = stats;
+    s.mode = blackholed ? "blackhole" : "pass";
+    return s;
+  }
+
+  std::string name;
+  asio::io_context io;
+  udp::socket down;
+  udp::endpoint target;
+  udp::endpoint local;
+  udp::endpoint sender;
+  std::array<std::uint8_t, 65536> buf{};
+  std::map<udp::endpoint, std::shared_ptr<Upstream>> ups;
+  std::thread thread;
+  std::mutex api;
+  bool closed = false;
+  bool blackholed = false;
+  UdpProxyStats stats;
+  std::vector<ProxyEvent> events;
+};
+
+UdpProxy::UdpProxy(const std::string& target, const std::string& listen, const std::string& name)
+    : impl_(std::make_unique<Impl>(target, listen, name)) {}
+
+UdpProxy::~UdpProxy() { close(); }
+
+std::uint16_t UdpProxy::port() const { return impl_->local.port(); }
+
+std::string UdpProxy::listen_address() const {
+  return Endpoint{impl_->local.address().to_string(), impl_->local.port()}.to_string();
+}
+
+std::string UdpProxy::mode() const {
+  return impl_->call([this] { return std::string(impl_->blackholed ? "blackhole" : "pass"); }, true);
+}
+
+void UdpProxy::pass_through() {
+  impl_->call([this] { impl_->set_mode(false); }, false);
+}
+
+void UdpProxy::blackhole() {
+  impl_->call([this] { impl_->set_mode(true); }, false);
+}
+
+UdpProxyStats UdpProxy::stats() const {
+  return impl_->call([this] { return impl_->snapshot(); }, true);
+}
+
+std::vector<ProxyEvent> UdpProxy::events() const {
+  return impl_->call([this] { return impl_->events; }, true);
+}
+
+void UdpProxy::close() {
+  auto& im = *impl_;
+  std::lock_guard lock(im.api);
+  if (im.closed) return;
+  std::promise<void> done;
+  asio::post(im.io, [&] {
+    boost::system::error_code ec;
+    im.down.close(ec);
+    for (auto& [src, u] : im.ups) u->sock.close(ec);
+    im.ups.clear();
+    done.set_value();
+  });
+  done.get_future().wait();
+  im.io.stop();
+  if (im.thread.joinable()) im.thread.join();
+  im.closed = true;
+}
+
+}  // namespace failover6::fault
