@@ -1,0 +1,211 @@
+"""The lab in network namespaces (root): failover6.netns.NetnsBundledPair and
+failover6.kea.KeaHaPair.
+
+Each test builds its own topology (a namespace per server and one for the clients, fd00::/8
+only, DAD off; removed at the end, checked here), runs the servers in it, and drives relayed
+clients with `failover6 generate` in the client namespace. What is checked:
+
+* bundled: both failover6d reach NORMAL over the partner link; 200 clients bind through four
+  relays without a lease changing; an nft blackhole of the partner link brings both sides to
+  COMMUNICATIONS-INTERRUPTED and healing it brings them back to NORMAL; with the clients'
+  traffic toward the primary dropped (RFC 7031 §4.7) only the secondary receives it while the
+  partner link stays NORMAL; the partner-link capture holds the TCP 647 conversation.
+* Kea 2.2 HA hot-standby: both servers reach Kea's "hot-standby"; clients bind and each lease
+  is on both servers (Kea's lease updates); killing the primary while clients keep arriving
+  brings the standby to "partner-down" and it then serves (REPLYs from its address in the
+  client-link capture, every client bound); the HA link capture holds the HTTP traffic.
+
+Every wait is a poll with a deadline; the generator runs are bounded by --duration.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import struct
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from failover6 import netns
+from failover6._paths import bin_path
+from failover6.lab import Lab
+
+_missing = netns.missing_tools()
+pytestmark = pytest.mark.skipif(bool(_missing),
+                                reason=f"needs {', '.join(_missing)} (root, ci/deps --interop)")
+
+
+def frames(pcap: Path) -> Iterator[tuple[str, str, int, int, int, bytes]]:
+    """(src, dst, next header, sport, dport, payload) of each IPv6 TCP/UDP frame of an
+    Ethernet pcap (no extension headers)."""
+    data = pcap.read_bytes()
+    endian = "<" if struct.unpack_from("<I", data)[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack_from(endian + "IIII", data, off)[2]
+        f = data[off + 16: off + 16 + incl]
+        off += 16 + incl
+        if len(f) < 58 or f[12:14] != b"\x86\xdd" or f[20] not in (6, 17):
+            continue
+        sport, dport = struct.unpack_from(">HH", f, 54)
+        hdr = 8 if f[20] == 17 else (f[66] >> 4) * 4 if len(f) > 66 else 20
+        yield (str(ipaddress.IPv6Address(f[22:38])), str(ipaddress.IPv6Address(f[38:54])),
+               f[20], sport, dport, f[54 + hdr:])
+
+
+def received(server: Any) -> dict[str, int]:
+    r = netns.run([str(bin_path("failover6")), "ctl", "--config", str(server.config_path),
+                   "statistics"])
+    return dict(json.loads(r.stdout)["received-by-type"])
+
+
+def gone(namespaces: list[str]) -> bool:
+    listed = netns.run(["ip", "netns", "list"]).stdout.split()
+    return not set(namespaces) & set(listed)
+
+
+@pytest.fixture
+def bundled(tmp_path: Path) -> Iterator[netns.NetnsBundledPair]:
+    pair = netns.NetnsBundledPair(workdir=tmp_path)
+    spaces = list(pair.topology.namespaces)
+    try:
+        yield pair
+    finally:
+        pair.close()
+    assert gone(spaces), "namespaces left behind"
+
+
+def test_bundled_pair_normal_bind_partition_heal(tmp_path: Path) -> None:
+    with Lab(tmp_path, topology="netns", log=None) as lab:
+        pair = lab.pair("bundled")
+        assert isinstance(pair, netns.NetnsBundledPair)
+        spaces = list(pair.topology.namespaces)
+        pair.wait_normal(30)
+        fleet = lab.fleet(pair, 200, rate=400, duration=30, until_bound=True).start()
+        summary = fleet.wait(60)
+        assert summary["clients_bound"] == 200, summary
+        assert summary["leases_changed"] == 0, summary
+
+        pair.partition("blackhole")
+        for s in pair.servers:
+            s.wait_state("COMMUNICATIONS-INTERRUPTED", 30)
+        pair.heal()
+        pair.wait_normal(30)
+
+        pair.stop_captures()
+        (partner,) = pair.pcaps()
+        tcp = [f for f in frames(partner) if f[2] == 6 and netns.FAILOVER_PORT in (f[3], f[4])]
+        assert tcp, f"no TCP {netns.FAILOVER_PORT} in {partner}"
+        addrs = {pair.topology.partner_address(0), pair.topology.partner_address(1)}
+        assert {f[0] for f in tcp} == addrs
+        (clients,) = pair.client_pcaps()
+        assert any(f[3] == 547 and f[0] == pair.topology.server_address(0)
+                   for f in frames(clients)), "no reply of the primary on the client link"
+        whats = [e["what"] for e in lab.events]
+        assert "partition-blackhole" in whats and "heal" in whats
+    assert gone(spaces), "namespaces left behind"
+
+
+def test_bundled_block_clients_toward_primary(bundled: netns.NetnsBundledPair) -> None:
+    pair = bundled
+    pair.wait_normal(30)
+    pair.primary.block_clients()
+    pair.run_generate(20, "--duration", "3", "--rate", "100")
+    assert sum(received(pair.primary).values()) == 0
+    assert received(pair.secondary).get("SOLICIT", 0) >= 20
+    assert pair.primary.state() == "NORMAL" and pair.secondary.state() == "NORMAL"
+    pair.primary.unblock_clients()
+    summary = pair.run_generate(20, "--until-bound", "--duration", "20", "--seed", "9")
+    assert summary["clients_bound"] == 20, summary
+    assert received(pair.primary).get("REQUEST", 0) == 20
+
+
+def test_topology_names_and_cleanup() -> None:
+    topo = netns.Topology(3)
+    spaces = list(topo.namespaces)
+    try:
+        assert len(spaces) == 4 and topo.client_ns in spaces
+        assert topo.reachable(topo.client_ns, topo.server_address(2))
+        assert topo.reachable(topo.server_ns[0], topo.partner_address(1))
+        assert all(a.startswith("fd") for a in (topo.client_address, topo.link_address(3)))
+    finally:
+        topo.close()
+    assert gone(spaces)
+    with pytest.raises(ValueError, match="at least 2"):
+        netns.Topology(1)
+
+
+# ---- Kea 2.2 HA hot-standby ---------------------------------------------------------------------
+
+_kea_missing: list[str] = []
+try:
+    from failover6 import kea
+    _kea_missing = kea.kea_missing()
+except ImportError as e:  # pragma: no cover - the package is built with kea.py
+    _kea_missing = [str(e)]
+
+
+def poll(what: str, fn: Callable[[], Any], timeout: float) -> Any:
+    try:
+        return netns.poll(what, fn, timeout)
+    except TimeoutError as e:
+        pytest.fail(str(e))
+
+
+@pytest.mark.skipif(bool(_kea_missing), reason=f"needs {', '.join(_kea_missing)}")
+def test_kea_ha_pair_binds_and_fails_over(tmp_path: Path) -> None:
+    with Lab(tmp_path, topology="netns", log=None) as lab:
+        pair = lab.pair("kea")
+        assert isinstance(pair, kea.KeaHaPair)
+        spaces = list(pair.topology.namespaces)
+        assert (pair.mclt, pair.failover_ports) == (0, ())
+        pair.wait_normal(60)
+        assert pair.primary.state() == pair.secondary.state() == "hot-standby"
+        summary = lab.fleet(pair, 40, rate=100, duration=20, until_bound=True).start().wait(40)
+        assert summary["clients_bound"] == 40, summary
+        # Kea's lease updates: every lease is on the standby as well.
+        poll("the standby to hold the 40 leases", lambda: len(pair.secondary.leases()) >= 40,
+             15)
+        assert len(pair.primary.leases()) == 40
+
+        # Clients keep arriving (and retransmitting) while the primary dies: the standby
+        # counts the unanswered ones and declares partner-down.
+        traffic = lab.fleet(pair, 150, rate=10, duration=40, seed=77).start()
+        poll("new clients to bind through the primary",
+             lambda: len(pair.primary.leases()) >= 60, 20)
+        pair.primary.kill()
+        assert pair.primary.state() == "(down)"
+        pair.secondary.wait_state("partner-down", 40)
+        after = lab.fleet(pair, 30, rate=100, duration=30, seed=78,
+                          until_bound=True).start().wait(45)
+        assert after["clients_bound"] == 30, after
+        traffic.stop()
+
+        pair.stop_captures()
+        standby = pair.topology.server_address(1)
+        replies = [f for f in frames(pair.client_pcaps()[0])
+                   if f[0] == standby and f[3] == 547 and f[5][:1] == b"\x0d"]
+        assert replies, "no RELAY-REPL from the standby on the client link"
+        (ha,) = pair.pcaps()
+        assert any(f[2] == 6 and kea.HA_PORT in (f[3], f[4]) for f in frames(ha))
+        assert any(e["what"] == "kill" and e.get("server") == "kea1" for e in lab.events)
+    assert gone(spaces), "namespaces left behind"
+
+
+@pytest.mark.skipif(bool(_kea_missing), reason=f"needs {', '.join(_kea_missing)}")
+def test_kea_operator_partner_down(tmp_path: Path) -> None:
+    """Kea has no partner-down command: KeaServer.partner_down() sends ha-maintenance-start,
+    which puts the server in partner-down at once when its partner does not answer."""
+    pair = kea.KeaHaPair(workdir=tmp_path)
+    try:
+        pair.wait_normal(60)
+        pair.primary.kill()
+        pair.secondary.partner_down()
+        assert pair.secondary.state() == "partner-down"
+        # The restarted primary syncs its leases from the standby and both return to service.
+        pair.primary.restart()
+        pair.wait_normal(60)
+    finally:
+        pair.close()
