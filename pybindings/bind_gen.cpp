@@ -76,6 +76,12 @@ class Generator {
     stop_.store(false);
     gen::GeneratorOptions o = o_;
     o.stop = &stop_;
+    o.live = &live_;
+    running_.store(true);
+    struct Ended {  // running_ false again however run() leaves
+      std::atomic<bool>& flag;
+      ~Ended() { flag.store(false); }
+    } ended{running_};
     std::packaged_task<gen::GeneratorResult()> task([o]() { return gen::run_generator(o, std::cerr); });
     auto result = task.get_future();
     std::thread worker(std::move(task));
@@ -103,9 +109,18 @@ class Generator {
   /// Asks a running run() (in another thread) to end early.
   void stop() { stop_.store(true); }
 
+  /// The live progress of a run() in progress in another thread (or of the last one).
+  py::object snapshot() const {
+    gen::GeneratorSnapshot s = live_.snapshot();
+    s.running = running_.load();
+    return to_python(gen::snapshot_json(s));
+  }
+
  private:
   gen::GeneratorOptions o_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> running_{false};
+  gen::GeneratorLive live_;
 };
 
 }  // namespace
@@ -127,7 +142,12 @@ void register_gen(py::module_& m) {
       .def("run", &Generator::run,
            "Runs until the duration ends (or every client is bound with until_bound); returns "
            "the summary dict (the JSON of `failover6 generate --json`). Releases the GIL.")
-      .def("stop", &Generator::stop, "Ends a run() in progress in another thread early.");
+      .def("stop", &Generator::stop, "Ends a run() in progress in another thread early.")
+      .def("snapshot", &Generator::snapshot,
+           "The live progress of a run() in progress in another thread, updated about every "
+           "100 ms: running, elapsed_s, clients, clients_bound, clients_informed, "
+           "leases_changed, exchanges, retransmissions, failures, datagrams_sent, "
+           "datagrams_received, send_errors. Thread-safe.");
 }
 
 }  // namespace failover6::python

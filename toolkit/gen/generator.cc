@@ -289,6 +289,29 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
     }
   };
 
+  // The live view for other threads: about every 100 ms (clients_bound scans every client).
+  auto next_publish = wall0;
+  auto publish = [&](Clock::time_point t, bool running) {
+    if (!options.live) return;
+    const auto& st = fleet.stats();
+    GeneratorSnapshot s;
+    s.running = running;
+    s.elapsed_s = static_cast<double>(since(wall0, t)) / 1e9;
+    s.clients = fc.clients;
+    s.clients_bound = fleet.clients_bound(proto(t));
+    s.clients_informed = fleet.clients_informed();
+    s.leases_changed = fleet.leases_changed();
+    s.exchanges = st.exchanges;
+    s.retransmissions = st.retransmissions;
+    s.failures = st.failures;
+    s.datagrams_sent = res.datagrams_sent;
+    s.datagrams_received = res.datagrams_received;
+    s.send_errors = res.send_errors;
+    options.live->publish(s);
+    next_publish = t + std::chrono::milliseconds(100);
+  };
+  publish(wall0, true);
+
   const auto end = wall0 + std::chrono::nanoseconds(static_cast<std::int64_t>(options.duration_s * 1e9));
   auto next_report = wall0 + std::chrono::seconds(1);
   std::uint64_t last_exchanges = 0;
@@ -330,6 +353,7 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
       last_report = t;
       next_report = t + std::chrono::seconds(1);
     }
+    if (options.live && t >= next_publish) publish(t, true);
     // The end conditions scan every client: at most every 20 ms.
     const bool check = t >= next_check;
     if (check) next_check = t + std::chrono::milliseconds(20);
@@ -349,6 +373,7 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
     }
     // Sleep until the next deadline, the next report, the end, or a datagram.
     auto wake = std::min({wall_of(fleet.next_deadline()), next_report, releasing ? release_end : end});
+    if (options.live) wake = std::min(wake, next_publish);
     if (options.stop_when_bound || releasing) wake = std::min(wake, next_check);
     auto wait_ns = since(Clock::now(), wake);
     if (wait_ns > 0) {
@@ -363,6 +388,7 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
   res.clients_informed = fleet.clients_informed();
   res.leases_changed = fleet.leases_changed();
   res.wall_s = static_cast<double>(since(wall0, t_end)) / 1e9;
+  publish(t_end, false);
   if (link_mode)
     for (const auto& a : responders) res.servers.push_back(a.to_string());
   if (pcap) {
@@ -373,6 +399,21 @@ GeneratorResult run_generator(const GeneratorOptions& options, std::ostream& pro
   ::getrusage(RUSAGE_SELF, &ru);
   res.max_rss_kib = ru.ru_maxrss;
   return res;
+}
+
+nlohmann::json snapshot_json(const GeneratorSnapshot& s) {
+  return {{"running", s.running},
+          {"elapsed_s", s.elapsed_s},
+          {"clients", s.clients},
+          {"clients_bound", s.clients_bound},
+          {"clients_informed", s.clients_informed},
+          {"leases_changed", s.leases_changed},
+          {"exchanges", s.exchanges},
+          {"retransmissions", s.retransmissions},
+          {"failures", s.failures},
+          {"datagrams_sent", s.datagrams_sent},
+          {"datagrams_received", s.datagrams_received},
+          {"send_errors", s.send_errors}};
 }
 
 nlohmann::json summary_json(const GeneratorResult& r) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iosfwd>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,45 @@ struct ServerEndpoint {
 /// @return nullopt for anything else (an IPv4 address, a bad port, junk).
 std::optional<ServerEndpoint> parse_endpoint(std::string_view text);
 
+/// A live view of a run in progress (what GeneratorLive publishes).
+struct GeneratorSnapshot {
+  bool running = false;          ///< true from the run's start until it has ended
+  double elapsed_s = 0;          ///< wall-clock seconds since the run started
+  std::uint32_t clients = 0;
+  std::uint32_t clients_bound = 0;
+  std::uint32_t clients_informed = 0;
+  std::uint32_t leases_changed = 0;
+  std::uint64_t exchanges = 0;
+  std::uint64_t retransmissions = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t send_errors = 0;
+};
+
+/// @brief The live progress of a run, written by run_generator() about every 100 ms (and at
+///        its start and end) and read from any other thread. Thread-safe.
+class GeneratorLive {
+ public:
+  /// Replaces the published snapshot.
+  void publish(const GeneratorSnapshot& s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    snapshot_ = s;
+  }
+  /// @return a copy of the last published snapshot (all zero before the run starts).
+  GeneratorSnapshot snapshot() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return snapshot_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  GeneratorSnapshot snapshot_;
+};
+
+/// @brief The snapshot as JSON: every field of GeneratorSnapshot under its own name.
+nlohmann::json snapshot_json(const GeneratorSnapshot& s);
+
 /// What run_generator() does.
 struct GeneratorOptions {
   std::vector<ServerEndpoint> servers;  ///< every relay forwards to each of these (none with link)
@@ -48,6 +88,7 @@ struct GeneratorOptions {
   wire::Address bind = wire::Address::from_string("::");  ///< local socket address
   std::uint16_t bind_port = 0;  ///< local UDP port (0: any; 547 for servers that answer relays there)
   const std::atomic<bool>* stop = nullptr;  ///< when set and true, the run ends early
+  GeneratorLive* live = nullptr;  ///< when set, the run publishes its progress there
 };
 
 /// What a run did.
