@@ -41,7 +41,8 @@ py::dict proxy_stats(const fault::ProxyStats& s) {
 }
 
 py::dict udp_stats(const fault::UdpProxyStats& s) {
-  return py::dict("mode"_a = s.mode, "sources"_a = s.sources, "to_target"_a = s.to_target,
+  return py::dict("mode"_a = s.mode, "sources"_a = s.sources, "open_sources"_a = s.open_sources,
+                  "expired"_a = s.expired, "to_target"_a = s.to_target,
                   "from_target"_a = s.from_target, "dropped"_a = s.dropped,
                   "bytes_to_target"_a = s.bytes_to_target,
                   "bytes_from_target"_a = s.bytes_from_target, "send_errors"_a = s.send_errors);
@@ -114,8 +115,10 @@ void register_proxies(py::module_& m) {
 
   py::class_<UdpProxy>(m, "UdpProxy",
                        "UDP forwarder in front of one server; blackhole() drops client->server.")
-      .def(py::init<const std::string&, const std::string&, const std::string&>(), "target"_a,
-           "listen"_a = "[::1]:0", "name"_a = "client-proxy", release())
+      .def(py::init<const std::string&, const std::string&, const std::string&, double>(),
+           "target"_a, "listen"_a = "[::1]:0", "name"_a = "client-proxy",
+           "idle_timeout"_a = UdpProxy::DEFAULT_IDLE_TIMEOUT, release())
+      .def_readonly_static("MAX_SOURCES", &UdpProxy::MAX_SOURCES)
       .def_property_readonly("port", &UdpProxy::port)
       .def_property_readonly("listen_address", &UdpProxy::listen_address)
       .def_property_readonly("mode",

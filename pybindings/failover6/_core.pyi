@@ -149,7 +149,9 @@ class PartnerProxy:
 class UdpProxy:
     """UDP forwarder in front of one server; blackhole() drops client->server."""
 
-    def __init__(self, target: str, listen: str = "[::1]:0", name: str = "client-proxy") -> None: ...
+    MAX_SOURCES: int
+    def __init__(self, target: str, listen: str = "[::1]:0", name: str = "client-proxy",
+                 idle_timeout: float = 120.0) -> None: ...
     @property
     def port(self) -> int: ...
     @property

@@ -122,10 +122,18 @@ class Proxy:
 class UdpProxy:
     """A UDP forwarder in front of one server's DHCPv6 port (RFC 7031 §4.7): relays send to
     :attr:`port`; :meth:`blackhole` drops client->server datagrams only, while the partner
-    link stays up. One upstream socket per relay source, so replies return to the sender."""
+    link stays up. One upstream socket per relay source, so replies return to the sender.
 
-    def __init__(self, target: str, listen: str = "[::1]:0", name: str = "") -> None:
-        self._p = _core.UdpProxy(target, listen, name or "client-proxy")
+    Mappings are bounded: one without a datagram for ``idle_timeout`` seconds is closed, and
+    beyond ``UdpProxy.MAX_SOURCES`` sources the least recently used one is closed (its source
+    gets a new mapping with its next datagram)."""
+
+    #: Most sources mapped at once.
+    MAX_SOURCES: int = int(_core.UdpProxy.MAX_SOURCES)
+
+    def __init__(self, target: str, listen: str = "[::1]:0", name: str = "",
+                 idle_timeout: float = 120.0) -> None:
+        self._p = _core.UdpProxy(target, listen, name or "client-proxy", float(idle_timeout))
         self.target = target
         self.name = name
 
@@ -153,8 +161,9 @@ class UdpProxy:
         self._p.blackhole()
 
     def stats(self) -> dict[str, Any]:
-        """Counters: ``sources``, ``to_target``, ``from_target``, ``dropped``,
-        ``bytes_to_target``, ``bytes_from_target``, ``send_errors``, ``mode``."""
+        """Counters: ``sources`` (seen), ``open_sources`` (mapped now), ``expired``,
+        ``to_target``, ``from_target``, ``dropped``, ``bytes_to_target``,
+        ``bytes_from_target``, ``send_errors``, ``mode``."""
         result: dict[str, Any] = self._p.stats()
         return result
 

@@ -102,8 +102,10 @@ def test_proxy_modes_through_the_python_api(target: socket.socket, tmp_path: Pat
 
 
 def test_proxy_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="not \\[ADDR\\]:PORT"):
+    with pytest.raises(ValueError, match="target localhost:647: 'localhost' is not an IP address"):
         fault.Proxy("localhost:647")
+    with pytest.raises(ValueError, match="not a port"):
+        fault.Proxy("[::1]:x")
     with pytest.raises(RuntimeError):
         fault.Proxy("[::1]:647", pcap="/nonexistent/dir/x.pcap")
 
@@ -129,6 +131,34 @@ def test_udp_proxy_blackholes_client_traffic_only() -> None:
         assert server.recvfrom(100)[0] == b"next"
         assert up.stats()["sources"] == 1
         assert [w for _, w in up.events()] == ["pass", "blackhole", "pass"]
+
+
+def test_udp_proxy_idle_mappings_expire() -> None:
+    server = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    server.bind(("::1", 0))
+    server.settimeout(DEADLINE_S)
+    relay = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    relay.bind(("::1", 0))
+    with server, relay, fault.UdpProxy(f"[::1]:{server.getsockname()[1]}",
+                                       idle_timeout=0.1) as up:
+        relay.sendto(b"one", ("::1", up.port))
+        assert server.recvfrom(100)[0] == b"one"
+        _poll("expiry", lambda: up.stats()["open_sources"] == 0)
+        assert up.stats()["expired"] == 1
+        relay.sendto(b"two", ("::1", up.port))
+        assert server.recvfrom(100)[0] == b"two"
+        assert up.stats()["sources"] == 2
+    assert fault.UdpProxy.MAX_SOURCES == 512
+
+
+def test_process_inherits_no_descriptor_of_ours(tmp_path: Path) -> None:
+    fd = os.open("/dev/null", os.O_RDONLY)
+    os.set_inheritable(fd, True)  # as a C++ socket without FD_CLOEXEC
+    try:
+        with fault.Process(["sh", "-c", f"test -e /proc/self/fd/{fd} && exit 1; exit 0"]) as p:
+            assert p.wait(DEADLINE_S) == 0
+    finally:
+        os.close(fd)
 
 
 def _state(pid: int) -> str:
@@ -284,4 +314,4 @@ def test_cli_proxy_bad_target() -> None:
     r = subprocess.run([str(cli), "proxy", "--target", "nowhere"], capture_output=True,
                        text=True, timeout=DEADLINE_S)
     assert r.returncode == 2
-    assert "not [ADDR]:PORT" in r.stderr
+    assert "failover6 proxy: --target nowhere: no :PORT; expected [ADDR]:PORT" in r.stderr

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "fault/endpoint.h"
 #include "fault/partner_proxy.h"
 #include "fault/proxy_control.h"
 
@@ -28,6 +30,8 @@ extern "C" void on_proxy_signal(int) { g_stop.store(true); }
 
 /// Most octets of one command line; a longer line gets an error and the connection closes.
 constexpr std::size_t MAX_LINE = 1 << 16;
+/// Most control connections at once; a further one gets an error line and is closed.
+constexpr std::size_t MAX_CLIENTS = 64;
 
 /// The listening control socket; removes its file when done.
 class ControlSocket {
@@ -40,7 +44,24 @@ class ControlSocket {
     if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size());
-    ::unlink(path.c_str());  // a stale socket of an earlier run
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) == 0) {
+      // Only a stale socket of an earlier run is replaced, never another file, and never
+      // the socket of a proxy still running.
+      if (!S_ISSOCK(st.st_mode)) {
+        ::close(fd_);
+        throw std::runtime_error("control socket path " + path +
+                                 " exists and is not a socket; not replacing it");
+      }
+      int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      bool live = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      if (probe >= 0) ::close(probe);
+      if (live) {
+        ::close(fd_);
+        throw std::runtime_error("control socket " + path + " is in use by another process");
+      }
+      ::unlink(path.c_str());
+    }
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0) {
       int e = errno;
       ::close(fd_);
@@ -62,14 +83,18 @@ class ControlSocket {
 
 /// Answers one line; @return the JSON line to send back.
 std::string answer(fault::PartnerProxy& proxy, const std::string& line) {
-  auto request = nlohmann::json::parse(line, nullptr, false);
-  nlohmann::json reply = request.is_discarded()
-                             ? nlohmann::json{{"result", 1}, {"text", "not valid JSON"}}
-                             : fault::handle_proxy_command(proxy, request);
+  nlohmann::json reply;
+  try {
+    reply = fault::handle_proxy_command(proxy, nlohmann::json::parse(line));
+  } catch (const nlohmann::json::exception& e) {
+    reply = {{"result", 1}, {"text", std::string("not valid JSON: ") + e.what()}};
+  }
   return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-void send_all(int fd, const std::string& text) {
+/// Sends @p text on the non-blocking @p fd; @return false when the client is gone or has
+/// not read for a second (it is then dropped, so it cannot stall the proxy).
+bool send_all(int fd, const std::string& text) {
   std::size_t off = 0;
   while (off < text.size()) {
     auto n = ::send(fd, text.data() + off, text.size() - off, MSG_NOSIGNAL);
@@ -77,13 +102,19 @@ void send_all(int fd, const std::string& text) {
       off += static_cast<std::size_t>(n);
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
       pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, 1000) <= 0) return;  // a client that does not read: give up
+      if (::poll(&p, 1, 1000) <= 0) return false;
       continue;
     }
-    return;
+    return false;
   }
+  return true;
+}
+
+std::string error_line(const std::string& text) {
+  return nlohmann::json{{"result", 1}, {"text", text}}.dump() + "\n";
 }
 
 }  // namespace
@@ -93,6 +124,8 @@ int run_proxy(const ProxyOptions& o, const std::atomic<bool>& stop, std::ostream
   std::unique_ptr<fault::PartnerProxy> proxy;
   std::unique_ptr<ControlSocket> control;
   try {
+    fault::require_endpoint(o.target, "--target");
+    fault::require_endpoint(o.listen, "--listen");
     proxy = std::make_unique<fault::PartnerProxy>(o.target, o.listen, o.pcap);
     if (!o.control.empty()) control = std::make_unique<ControlSocket>(o.control);
   } catch (const std::exception& e) {
@@ -113,32 +146,49 @@ int run_proxy(const ProxyOptions& o, const std::atomic<bool>& stop, std::ostream
     for (const auto& p : fds) {
       if (p.revents == 0) continue;
       if (control && p.fd == control->fd()) {
-        int c = ::accept4(control->fd(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (c >= 0) clients.emplace(c, std::string());
+        int c = ::accept4(control->fd(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (c < 0) continue;
+        if (clients.size() >= MAX_CLIENTS) {
+          send_all(c, error_line("too many control connections (" + std::to_string(MAX_CLIENTS) + ")"));
+          ::close(c);
+          continue;
+        }
+        clients.emplace(c, std::string());
         continue;
       }
+      auto drop = [&](int fd) {
+        ::close(fd);
+        clients.erase(fd);
+      };
       char buf[4096];
       auto n = ::recv(p.fd, buf, sizeof buf, 0);
       if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        ::close(p.fd);
-        clients.erase(p.fd);
+        drop(p.fd);  // gone (a partial line is discarded)
         continue;
       }
       auto& pending = clients[p.fd];
       pending.append(buf, static_cast<std::size_t>(n));
+      bool ok = true;
       std::size_t nl;
-      while ((nl = pending.find('\n')) != std::string::npos) {
+      while (ok && (nl = pending.find('\n')) != std::string::npos) {
         std::string line = pending.substr(0, nl);
         pending.erase(0, nl + 1);
+        if (line.size() > MAX_LINE) {
+          send_all(p.fd, error_line("command line longer than " + std::to_string(MAX_LINE) +
+                                    " octets; closing the connection"));
+          ok = false;
+          break;
+        }
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        send_all(p.fd, answer(*proxy, line));
+        ok = send_all(p.fd, answer(*proxy, line));
       }
-      if (pending.size() > MAX_LINE) {
-        send_all(p.fd, "{\"result\":1,\"text\":\"command line too long\"}\n");
-        ::close(p.fd);
-        clients.erase(p.fd);
+      if (ok && pending.size() > MAX_LINE) {
+        send_all(p.fd, error_line("command line longer than " + std::to_string(MAX_LINE) +
+                                  " octets; closing the connection"));
+        ok = false;
       }
+      if (!ok) drop(p.fd);
     }
   }
   for (const auto& [fd, buf] : clients) ::close(fd);
@@ -156,14 +206,28 @@ int run_proxy(const ProxyOptions& o, const std::atomic<bool>& stop, std::ostream
 void add_proxy_command(CLI::App& app) {
   auto o = std::make_shared<ProxyOptions>();
   auto* cmd = app.add_subcommand(
-      "proxy", "Partner-link TCP proxy with faults (blackhole, reset, refuse, delay, one-way), "
-               "controlled over a unix socket; runs until SIGINT/SIGTERM");
-  cmd->add_option("--target", o->target, "[ADDR]:PORT of the listening partner")->required();
-  cmd->add_option("--listen", o->listen, "[ADDR]:PORT to listen on (default [::1]:0, any port)");
-  cmd->add_option("--pcap", o->pcap, "write the stream as delivered to this pcap");
-  cmd->add_option("--control", o->control,
-                  "unix socket: one JSON command per line, e.g. {\"command\":\"blackhole\"}, "
-                  "{\"command\":\"delay\",\"seconds\":0.2}, {\"command\":\"stats\"}");
+      "proxy",
+      "Partner-link TCP proxy with faults, for the RFC 8156 failover connection: point one "
+      "partner at the proxy's port instead of the other partner's failover port. Faults are "
+      "switched over the --control socket; runs until SIGINT/SIGTERM, then prints the final "
+      "stats as one JSON line");
+  cmd->add_option("--target", o->target,
+                  "[ADDR]:PORT of the listening partner's failover port, e.g. [::1]:647")
+      ->required();
+  cmd->add_option("--listen", o->listen,
+                  "[ADDR]:PORT to listen on; port 0 picks a free one (printed at start)")
+      ->capture_default_str();
+  cmd->add_option("--pcap", o->pcap,
+                  "write the stream as delivered to each side to this pcap, addressed to the "
+                  "target's port (read it with `failover6 check --failover-port PORT`)");
+  cmd->add_option(
+      "--control", o->control,
+      "unix socket taking one JSON command per line, answered by one JSON line "
+      "({\"result\":0|1,\"text\":...,\"arguments\":{stats}}). Commands: "
+      "{\"command\":\"pass\"} (heal), \"blackhole\" (drop both ways), \"reset\" (RST open "
+      "connections once), \"refuse\" (RST every connection until healed), "
+      "{\"command\":\"delay\",\"seconds\":0.2}, "
+      "{\"command\":\"one-way\",\"drop\":\"to-target\"|\"from-target\"}, \"stats\", \"events\"");
   cmd->callback([o]() {
     g_stop.store(false);
     auto old_int = std::signal(SIGINT, on_proxy_signal);

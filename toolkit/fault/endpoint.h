@@ -22,9 +22,15 @@ struct Endpoint {
 /// @return nullopt for anything else (no port, a host name, junk, port > 65535).
 std::optional<Endpoint> parse_endpoint(std::string_view text);
 
+/// @brief Why @p text is not "[ADDR]:PORT" (e.g. "not a port: 'x' (0-65535)", "no :PORT",
+///        "'foo' is not an IP address (host names are not resolved)").
+/// @return empty when parse_endpoint() accepts it.
+std::string endpoint_error(std::string_view text);
+
 /// @brief As parse_endpoint(), but throws.
-/// @param what names the argument in the error text (e.g. "target").
-/// @throws std::invalid_argument "<what> '<text>' is not [ADDR]:PORT".
+/// @param what names the argument in the error text (e.g. "target", "--target").
+/// @throws std::invalid_argument "<what> <text>: <endpoint_error(text)>; expected
+///         [ADDR]:PORT, e.g. [::1]:647 or 127.0.0.1:647".
 Endpoint require_endpoint(std::string_view text, std::string_view what);
 
 }  // namespace failover6::fault

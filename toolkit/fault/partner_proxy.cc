@@ -78,7 +78,7 @@ struct PartnerProxy::Impl {
 
   Impl(const std::string& target_text, const std::string& listen_text, const std::string& pcap,
        std::string proxy_name)
-      : name(std::move(proxy_name)), acceptor(io) {
+      : name(std::move(proxy_name)), acceptor(io), accept_retry(io) {
     auto t = require_endpoint(target_text, "target");
     auto l = require_endpoint(listen_text, "listen");
     target = tcp::endpoint(asio::ip::make_address(t.address), t.port);
@@ -179,7 +179,16 @@ struct PartnerProxy::Impl {
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) on_accept(std::move(s));
+      if (ec) {
+        // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays in the backlog
+        // and accept fails again at once; retry a little later rather than spin.
+        accept_retry.expires_after(std::chrono::milliseconds(50));
+        accept_retry.async_wait([this](boost::system::error_code tec) {
+          if (!tec && acceptor.is_open()) accept();
+        });
+        return;
+      }
+      on_accept(std::move(s));
       accept();
     });
   }
@@ -446,6 +455,7 @@ struct PartnerProxy::Impl {
   void shutdown_all() {
     boost::system::error_code ec;
     acceptor.close(ec);
+    accept_retry.cancel();
     auto all = conns;
     for (const auto& c : all) {
       if (c->has_up) {
@@ -465,6 +475,7 @@ struct PartnerProxy::Impl {
   std::string name;
   asio::io_context io;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;  ///< Retries accept after it failed (EMFILE).
   tcp::endpoint target;
   wire::Address target_wire;
   tcp::endpoint local;
@@ -559,7 +570,10 @@ std::vector<ProxyEvent> PartnerProxy::events() const {
 
 void PartnerProxy::close() {
   auto& im = *impl_;
+  std::string error;
   {
+    // Everything under the lock: stats() and events() of other threads read the state
+    // directly once closed is set, so it must be final by then.
     std::lock_guard lock(im.api);
     if (im.closed) return;
     std::promise<void> done;
@@ -570,21 +584,19 @@ void PartnerProxy::close() {
     done.get_future().wait();
     im.io.stop();
     if (im.thread.joinable()) im.thread.join();
+    error = im.stats.pcap_error;
+    if (im.writer) {
+      try {
+        im.writer->close();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      im.writer.reset();
+    }
+    im.stats.pcap_error = error;
     im.closed = true;
   }
-  std::string error = im.stats.pcap_error;
-  if (im.writer) {
-    try {
-      im.writer->close();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    im.writer.reset();
-  }
-  if (!error.empty()) {
-    im.stats.pcap_error = error;
-    throw std::runtime_error(im.name + ": pcap: " + error);
-  }
+  if (!error.empty()) throw std::runtime_error(im.name + ": pcap: " + error);
 }
 
 }  // namespace failover6::fault

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +60,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
   if (out_fd >= 0) posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
   if (err_fd >= 0) posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  // Nothing else of this process (the proxies' sockets, a Python test's files) leaks into the
+  // child: a daemon that inherited a proxy's listening socket would keep it accepting.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   sigset_t all;
   sigset_t none;
   sigfillset(&all);
@@ -85,6 +89,13 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
 }
 
 std::vector<std::string> environment(const std::map<std::string, std::string>& extra) {
+  for (const auto& [k, v] : extra) {
+    if (k.empty() || k.find_first_of(std::string("=\0", 2)) != std::string::npos)
+      throw std::invalid_argument("environment variable name '" + k +
+                                  "' is empty or holds '=' or NUL");
+    if (v.find('\0') != std::string::npos)
+      throw std::invalid_argument("environment variable " + k + " holds a NUL character");
+  }
   std::vector<std::string> out;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string kv = *e;
@@ -142,6 +153,13 @@ Process::~Process() {
 
 void Process::try_reap_locked() {
   if (state_->reaped) return;
+  // Look first without reaping: while the child is a zombie its pid, and so its process
+  // group id, cannot be reused, so what is left of its group (helpers it started) can be
+  // killed safely before the reap.
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+      info.si_pid == pid_)
+    ::kill(-pid_, SIGKILL);
   int status = 0;
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
@@ -231,7 +249,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   if (argv.empty()) throw std::invalid_argument("run_command: argv is empty");
   int in_pipe[2];
   int out_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + errno_text(errno));
+  // stdin is a socket pair so that writing to a child that stopped reading fails with EPIPE
+  // (MSG_NOSIGNAL) instead of raising SIGPIPE in this process.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pipe) != 0)
+    throw std::runtime_error("socketpair: " + errno_text(errno));
   Fd in_r(in_pipe[0]);
   Fd in_w(in_pipe[1]);
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + errno_text(errno));
@@ -240,6 +261,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   pid_t pid = spawn(argv, environment({}), in_r.fd, out_w.fd, out_w.fd, "");
   in_r.reset();
   out_w.reset();
+  ::shutdown(in_w.fd, SHUT_RD);
   ::fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
   CommandResult result;
   std::size_t written = 0;
@@ -251,13 +273,14 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     pollfd p[2] = {{out_r.fd, POLLIN, 0}, {in_w.fd, POLLOUT, 0}};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);  // its process group: helpers holding the output pipe too
       killed = true;
       break;
     }
     ::poll(p, in_w.fd >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left, 1000)));
     if (in_w.fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-      auto n = ::write(in_w.fd, input.data() + written, input.size() - written);
+      auto n = ::send(in_w.fd, input.data() + written, input.size() - written,
+                      MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) written += static_cast<std::size_t>(n);
       if (n < 0 && errno != EAGAIN && errno != EINTR) written = input.size();  // EPIPE
       if (written >= input.size()) in_w.reset();
@@ -269,9 +292,21 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
       else if (n == 0 || (errno != EINTR && errno != EAGAIN)) out_r.reset();
     }
   }
+  // The output may end before the child does (it closed stdout): the deadline still holds.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (!killed) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) break;
+    if (Clock::now() >= deadline) {
+      ::kill(-pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  if (killed)
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
   result.returncode = killed ? -SIGKILL : decode_status(status);
   return result;
 }

@@ -27,13 +27,17 @@ struct ProcessOptions {
 
 /// A child started with posix_spawn, in its own process group, with default signal
 /// dispositions and an empty signal mask (whatever the parent ignores or blocks), stdin from
-/// /dev/null. Signals go to the child's process group, so helpers it started go with it.
+/// /dev/null and no other file descriptor of this process than 0, 1 and 2 (the log).
+/// Signals go to the child's process group, so helpers it started go with it.
 ///
 /// Thread-safe: wait() may run in one thread while another calls kill() or pause(). A pid
-/// is never signalled after it was reaped. The destructor kills a live child and reaps it,
-/// so a Process never leaves a child behind.
+/// is never signalled after it was reaped. When the child is found to have exited (by
+/// alive(), returncode(), wait(), kill() ...), whatever is left of its process group is
+/// killed (SIGKILL) before the child is reaped, while its pid cannot have been reused. The
+/// destructor kills a live child and reaps it, so a Process never leaves a child behind.
 ///
-/// Errors: the constructor throws std::invalid_argument for an empty argv and
+/// Errors: the constructor throws std::invalid_argument for an empty argv or an environment
+/// variable name that is empty or holds '=' (or a NUL anywhere) and
 /// std::runtime_error naming the command when the log cannot be opened or the spawn fails
 /// (e.g. no such program).
 class Process {
@@ -85,8 +89,10 @@ struct CommandResult {
   std::string output;  ///< stdout and stderr together.
 };
 
-/// @brief Runs @p argv (PATH lookup) to completion with @p input on its stdin.
-/// @param timeout seconds before the command is killed (its returncode is then -9).
+/// @brief Runs @p argv (PATH lookup) to completion with @p input on its stdin (a socket;
+///        a command that does not read it all is fine: no SIGPIPE here).
+/// @param timeout seconds before the command's process group is killed (its returncode is
+///        then -9); it holds even when the command closed its output and kept running.
 /// @throws std::runtime_error when it cannot be started.
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
                           double timeout = 30);

@@ -1,9 +1,11 @@
 #include "fault/udp_proxy.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <future>
 #include <map>
@@ -32,11 +34,18 @@ struct UdpProxy::Impl {
     explicit Upstream(asio::io_context& io) : sock(io) {}
     udp::socket sock;
     udp::endpoint source;
+    std::chrono::steady_clock::time_point last_used;  ///< Last datagram either way.
     std::array<std::uint8_t, 65536> buf{};
   };
 
-  Impl(const std::string& target_text, const std::string& listen_text, std::string proxy_name)
-      : name(std::move(proxy_name)), down(io) {
+  Impl(const std::string& target_text, const std::string& listen_text, std::string proxy_name,
+       double idle_seconds)
+      : name(std::move(proxy_name)), down(io), sweeper(io) {
+    if (!(idle_seconds > 0 && idle_seconds <= 86400))
+      throw std::invalid_argument(name + ": idle_timeout " + std::to_string(idle_seconds) +
+                                  " s is outside (0, 86400]");
+    idle = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(idle_seconds));
     auto t = require_endpoint(target_text, "target");
     auto l = require_endpoint(listen_text, "listen");
     target = udp::endpoint(asio::ip::make_address(t.address), t.port);
@@ -48,7 +57,46 @@ struct UdpProxy::Impl {
     local = down.local_endpoint();
     events.push_back({unix_now(), "pass"});
     receive();
-    thread = std::thread([this] { io.run(); });
+    sweep();
+    thread = std::thread([this] { run_io(); });
+  }
+
+  void run_io() {
+    while (true) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch)
+        // A handler must not throw (bad_alloc at worst); keep forwarding rather than
+        // terminate the process from this thread.
+      }
+    }
+  }
+
+  /// Closes mappings idle longer than `idle`, a few times per idle period.
+  void sweep() {
+    auto period = std::clamp<std::chrono::steady_clock::duration>(
+        idle / 4, std::chrono::milliseconds(10), std::chrono::seconds(5));
+    sweeper.expires_after(period);
+    sweeper.async_wait([this](boost::system::error_code ec) {
+      if (ec || !down.is_open()) return;
+      auto now = std::chrono::steady_clock::now();
+      for (auto it = ups.begin(); it != ups.end();) {
+        if (now - it->second->last_used >= idle) it = drop_mapping(it);
+        else ++it;
+      }
+      sweep();
+    });
+  }
+
+  using Map = std::map<udp::endpoint, std::shared_ptr<Upstream>>;
+
+  /// Closes one mapping; @return the next.
+  Map::iterator drop_mapping(Map::iterator it) {
+    boost::system::error_code ec;
+    it->second->sock.close(ec);  // its pending receive ends with operation_aborted
+    ++stats.expired;
+    return ups.erase(it);
   }
 
   template <class F>
@@ -79,9 +127,11 @@ struct UdpProxy::Impl {
     }
     auto it = ups.find(sender);
     if (it == ups.end()) {
-      if (ups.size() >= MAX_SOURCES) {
-        ++stats.dropped;
-        return;
+      if (ups.size() >= MAX_SOURCES) {  // make room: the least recently used goes
+        auto lru = ups.begin();
+        for (auto i = ups.begin(); i != ups.end(); ++i)
+          if (i->second->last_used < lru->second->last_used) lru = i;
+        drop_mapping(lru);
       }
       auto u = std::make_shared<Upstream>(io);
       u->source = sender;
@@ -96,6 +146,7 @@ struct UdpProxy::Impl {
       ++stats.sources;
       reply_loop(u);
     }
+    it->second->last_used = std::chrono::steady_clock::now();
     // Counted before sending, so a receiver never sees a datagram the counters miss.
     ++stats.to_target;
     stats.bytes_to_target += n;
@@ -112,6 +163,7 @@ struct UdpProxy::Impl {
     u->sock.async_receive(asio::buffer(u->buf), [this, u](boost::system::error_code ec, std::size_t n) {
       if (ec == asio::error::operation_aborted || !u->sock.is_open()) return;
       if (!ec) {
+        u->last_used = std::chrono::steady_clock::now();
         ++stats.from_target;
         stats.bytes_from_target += n;
         boost::system::error_code sec;
@@ -135,17 +187,20 @@ struct UdpProxy::Impl {
   UdpProxyStats snapshot() const {
     UdpProxyStats s = stats;
     s.mode = blackholed ? "blackhole" : "pass";
+    s.open_sources = ups.size();
     return s;
   }
 
   std::string name;
   asio::io_context io;
   udp::socket down;
+  asio::steady_timer sweeper;
+  std::chrono::steady_clock::duration idle{};
   udp::endpoint target;
   udp::endpoint local;
   udp::endpoint sender;
   std::array<std::uint8_t, 65536> buf{};
-  std::map<udp::endpoint, std::shared_ptr<Upstream>> ups;
+  Map ups;
   std::thread thread;
   std::mutex api;
   bool closed = false;
@@ -154,8 +209,9 @@ struct UdpProxy::Impl {
   std::vector<ProxyEvent> events;
 };
 
-UdpProxy::UdpProxy(const std::string& target, const std::string& listen, const std::string& name)
-    : impl_(std::make_unique<Impl>(target, listen, name)) {}
+UdpProxy::UdpProxy(const std::string& target, const std::string& listen, const std::string& name,
+                   double idle_timeout)
+    : impl_(std::make_unique<Impl>(target, listen, name, idle_timeout)) {}
 
 UdpProxy::~UdpProxy() { close(); }
 
@@ -193,6 +249,7 @@ void UdpProxy::close() {
   asio::post(im.io, [&] {
     boost::system::error_code ec;
     im.down.close(ec);
+    im.sweeper.cancel();
     for (auto& [src, u] : im.ups) u->sock.close(ec);
     im.ups.clear();
     done.set_value();

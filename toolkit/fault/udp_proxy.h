@@ -14,6 +14,8 @@ namespace failover6::fault {
 struct UdpProxyStats {
   std::string mode;                  ///< "pass" or "blackhole".
   std::uint64_t sources = 0;         ///< Downstream sources seen (one upstream socket each).
+  std::uint64_t open_sources = 0;    ///< Sources mapped now (at most UdpProxy::MAX_SOURCES).
+  std::uint64_t expired = 0;         ///< Mappings closed for idleness or to make room.
   std::uint64_t to_target = 0;       ///< Datagrams forwarded to the target.
   std::uint64_t from_target = 0;     ///< Datagrams forwarded back to a source.
   std::uint64_t dropped = 0;         ///< Datagrams toward the target dropped by blackhole.
@@ -29,22 +31,31 @@ struct UdpProxyStats {
 /// one upstream socket connected to the target, so the server's replies (sent back to that
 /// socket) are returned to the very source that sent the request. blackhole() drops
 /// datagrams toward the server only; replies to requests already forwarded still pass.
-/// At most MAX_SOURCES sources are tracked; datagrams from further sources are dropped.
+///
+/// Mappings are bounded: one idle for idle_timeout seconds (no datagram either way) is
+/// closed, and when MAX_SOURCES are open the least recently used one is closed to make room
+/// for a new source. A closed mapping's source simply gets a new one with its next datagram
+/// (a late reply to the old upstream socket is lost, like on a NAT whose entry expired).
 ///
 /// Own io thread; every public member is thread-safe and synchronous. Errors: the
 /// constructor throws std::invalid_argument for a bad endpoint and std::runtime_error when it
 /// cannot bind; mode changes after close() throw std::logic_error.
 class UdpProxy {
  public:
-  /// Most downstream sources tracked at once.
-  static constexpr std::size_t MAX_SOURCES = 65536;
+  /// Most downstream sources mapped at once (each holds a socket).
+  static constexpr std::size_t MAX_SOURCES = 512;
+  /// Default idle time, seconds, after which a source's mapping is closed.
+  static constexpr double DEFAULT_IDLE_TIMEOUT = 120;
 
   /// @brief Binds @p listen and starts forwarding to @p target.
   /// @param target "[ADDR]:PORT" of the server.
   /// @param listen "[ADDR]:PORT" to receive on; port 0 picks a free one.
   /// @param name   name for error texts.
+  /// @param idle_timeout seconds without a datagram after which a source's mapping (and its
+  ///        upstream socket) is closed; @throws std::invalid_argument unless in (0, 86400].
   explicit UdpProxy(const std::string& target, const std::string& listen = "[::1]:0",
-                    const std::string& name = "client-proxy");
+                    const std::string& name = "client-proxy",
+                    double idle_timeout = DEFAULT_IDLE_TIMEOUT);
   /// Closes; errors swallowed.
   ~UdpProxy();
   UdpProxy(const UdpProxy&) = delete;

@@ -1,8 +1,12 @@
 // Process: spawn, signals (SIGSTOP/SIGCONT/SIGTERM/SIGKILL) on a `sleep` child, run_command.
 #include "fault/process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
@@ -121,6 +125,63 @@ BOOST_AUTO_TEST_CASE(run_command_feeds_stdin_and_collects_output) {
   BOOST_TEST(r.output == "PARTITION\n");
   auto t = run_command({"sleep", "30"}, "", 0.1);
   BOOST_TEST(t.returncode == -SIGKILL);
+}
+
+BOOST_AUTO_TEST_CASE(child_inherits_no_other_descriptor) {
+  // A descriptor of this process without FD_CLOEXEC (as Boost.Asio's sockets are) must not
+  // reach the child: a restarted daemon would otherwise hold a proxy's listening socket.
+  int fd = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC on purpose
+  BOOST_REQUIRE(fd >= 3);
+  auto r = run_command({"sh", "-c", "test -e /proc/self/fd/" + std::to_string(fd) + " && echo leaked || echo clean"});
+  Process p({{"sh", "-c", "test -e /proc/self/fd/" + std::to_string(fd) + " && exit 1 || exit 0"}, {}, "", "", ""});
+  ::close(fd);
+  BOOST_TEST(r.output == "clean\n");
+  BOOST_TEST(p.wait(10).value_or(-100) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(helpers_left_in_the_group_die_with_the_child) {
+  // The child starts a helper in its group and exits; the helper must not outlive it.
+  std::string pidfile = "/tmp/unit_fault_helper_" + std::to_string(::getpid());
+  std::remove(pidfile.c_str());
+  Process p({{"sh", "-c", "sleep 30 & echo $! > " + pidfile + "; exit 0"}, {}, "", "", ""});
+  BOOST_TEST(p.wait(10).value_or(-100) == 0);
+  std::ifstream f(pidfile);
+  pid_t helper = 0;
+  f >> helper;
+  BOOST_REQUIRE(helper > 0);
+  // Killed before the reap; it may stay a zombie of init for a moment.
+  bool gone = false;
+  for (int i = 0; i < 2000 && !gone; ++i) {
+    char st = proc_state(helper);
+    gone = st == '?' || st == 'Z' || st == 'X';
+    if (!gone) {
+      struct timespec ts{0, 1'000'000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  BOOST_TEST(gone);
+  if (!gone) ::kill(helper, SIGKILL);
+  std::remove(pidfile.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(bad_environment_names_are_refused) {
+  BOOST_CHECK_THROW(Process({{"true"}, {{"A=B", "1"}}, "", "", ""}), std::invalid_argument);
+  BOOST_CHECK_THROW(Process({{"true"}, {{"", "1"}}, "", "", ""}), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(run_command_timeout_holds_when_the_output_closes_early) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_command({"sh", "-c", "exec >/dev/null 2>&1; sleep 30"}, "", 0.3);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  BOOST_TEST(r.returncode == -SIGKILL);
+  BOOST_TEST(ms < 5000);
+}
+
+BOOST_AUTO_TEST_CASE(run_command_survives_a_child_that_does_not_read) {
+  // 4 MiB to a child that exits at once: the write fails (EPIPE) instead of SIGPIPE
+  // killing this process.
+  auto r = run_command({"sh", "-c", "exec 0<&-; exit 4"}, std::string(4 << 20, 'x'));
+  BOOST_TEST(r.returncode == 4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,7 +7,12 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace failover6::fault::test {
 namespace {
@@ -96,6 +101,65 @@ BOOST_AUTO_TEST_CASE(blackhole_drops_client_to_server_only) {
   BOOST_TEST(ev[1].what == "blackhole");
   p.close();
   BOOST_CHECK_THROW(p.blackhole(), std::logic_error);
+}
+
+/// Open descriptors of this process.
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+BOOST_AUTO_TEST_CASE(mappings_are_bounded_and_new_sources_still_pass) {
+  // More sources than MAX_SOURCES, one after the other (as many relays or client ports):
+  // the proxy keeps at most MAX_SOURCES upstream sockets and the newest source still passes.
+  Udp server;
+  auto before = open_fds();
+  {
+    UdpProxy p("[::1]:" + std::to_string(server.port));
+    const std::size_t n = UdpProxy::MAX_SOURCES + 40;
+    for (std::size_t i = 0; i < n; ++i) {
+      Udp relay;
+      relay.send_to(p.port(), "r" + std::to_string(i));
+      sockaddr_in6 up{};
+      BOOST_REQUIRE(server.recv(5000, &up) == "r" + std::to_string(i));
+      server.send_to(0, "a" + std::to_string(i), &up);
+      auto reply = relay.recv();
+      auto st = p.stats();  // for the message if the reply is missing
+      BOOST_REQUIRE_MESSAGE(reply == "a" + std::to_string(i),
+                            "source " << i << " got '" << reply << "'; open " << st.open_sources
+                                      << " expired " << st.expired << " send_errors "
+                                      << st.send_errors << " from_target " << st.from_target);
+    }
+    auto s = p.stats();
+    // The kernel may hand a closed relay's port to a later one: that is the same source.
+    BOOST_TEST(s.sources > UdpProxy::MAX_SOURCES);
+    BOOST_TEST(s.open_sources == UdpProxy::MAX_SOURCES);
+    BOOST_TEST(s.expired == s.sources - UdpProxy::MAX_SOURCES);
+    BOOST_TEST(open_fds() <= before + UdpProxy::MAX_SOURCES + 8);  // + the io context's own
+  }
+  BOOST_TEST(open_fds() == before);  // nothing leaked
+}
+
+BOOST_AUTO_TEST_CASE(idle_mappings_expire) {
+  Udp server;
+  UdpProxy p("[::1]:" + std::to_string(server.port), "[::1]:0", "idle", 0.1);
+  Udp relay;
+  relay.send_to(p.port(), "one");
+  BOOST_TEST(server.recv() == "one");
+  BOOST_TEST(p.stats().open_sources == 1U);
+  bool expired = false;  // bounded wait for the sweep (every 25 ms here)
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!expired && std::chrono::steady_clock::now() < deadline) {
+    expired = p.stats().open_sources == 0;
+    if (!expired) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  BOOST_TEST(expired);
+  BOOST_TEST(p.stats().expired == 1U);
+  relay.send_to(p.port(), "two");  // the same source gets a new mapping
+  BOOST_TEST(server.recv() == "two");
+  BOOST_TEST(p.stats().sources == 2U);
+  BOOST_CHECK_THROW(UdpProxy("[::1]:1", "[::1]:0", "x", 0), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
