@@ -17,15 +17,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Optional, TypeVar
 
 import pytest
+
+from failover6.lab import control, poll
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("FAILOVER6_BUILD_DIR", CHECKOUT / "build"))
@@ -75,18 +75,15 @@ def needs(*tools: str, root: bool = True) -> pytest.MarkDecorator:
 
 def wait_until(probe: Callable[[], Optional[T]], what: str, timeout: float = DEADLINE_S,
                diagnostics: Callable[[], str] = lambda: "") -> T:
-    """Calls @p probe until it returns something other than None/False and returns that, or
-    fails the test after @p timeout seconds naming @p what (plus @p diagnostics())."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
+    """Calls @p probe until it returns something other than None/False and returns that (0,
+    "" and [] count as an answer), or fails the test after @p timeout seconds naming @p what
+    (plus @p diagnostics()). failover6.lab.poll does the polling."""
+    def answered() -> tuple[T] | None:
         got = probe()
-        if got is not None and got is not False:
-            return got
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{diagnostics()}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
+        return None if got is None or got is False else (got,)
+    got = poll(what, answered, timeout, diagnostics)
+    assert got is not None
+    return got[0]
 
 
 def run(argv: list[str], ns: Optional[str] = None, check: bool = True,
@@ -229,22 +226,6 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def control(sock: Path, command: str, arguments: Optional[dict[str, Any]] = None,
-            timeout: float = DEADLINE_S) -> dict[str, Any]:
-    """One control API exchange over failover6d's unix socket."""
-    req: dict[str, Any] = {"command": command}
-    if arguments is not None:
-        req["arguments"] = arguments
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(str(sock))
-        s.sendall(json.dumps(req).encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    return dict(json.loads(data))
 
 
 def short_dir() -> Path:

@@ -45,6 +45,9 @@ from failover6 import (
     RelayMessage,
     ServerId,
 )
+from failover6.lab import LabTimeout, free_port, poll
+# The control API without the CLI; test_daemon_netns.py imports it from here.
+from failover6.lab import control as control
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("FAILOVER6_BUILD_DIR", CHECKOUT / "build"))
@@ -66,13 +69,7 @@ PD_POOL = IPv6Network("2001:db8:8000::/40")
 def load_example(name: str) -> dict[str, Any]:
     """An example config as a dict (its whole-line // comments removed)."""
     text = (CHECKOUT / "impl" / "examples" / name).read_text()
-    return json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.M))
-
-
-def free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET6, kind) as s:
-        s.bind(("::1", 0))
-        return int(s.getsockname()[1])
+    return dict(json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.M)))
 
 
 @dataclass
@@ -113,21 +110,6 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         short.rmdir()
 
 
-def control(sock: Path, command: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One control API exchange over the unix socket, without the CLI."""
-    req: dict[str, Any] = {"command": command}
-    if arguments is not None:
-        req["arguments"] = arguments
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(DEADLINE_S)
-        s.connect(str(sock))
-        s.sendall(json.dumps(req).encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    return json.loads(data)
-
-
 class Server:
     """A running failover6d; the log goes to a file the failures show."""
 
@@ -143,20 +125,19 @@ class Server:
 
     def wait_ready(self) -> None:
         """Polls the control socket until it answers, the process dies, or the deadline."""
-        deadline = time.monotonic() + DEADLINE_S
-        delay = 0.01
-        while time.monotonic() < deadline:
+        def ready() -> bool:
             if self.proc.poll() is not None:
                 pytest.fail(f"failover6d exited with {self.proc.returncode}:\n{self.log_text()}")
             try:
-                if control(self.lab.socket, "status")["result"] == 0:
-                    return
+                return bool(control(self.lab.socket, "status")["result"] == 0)
             except (FileNotFoundError, ConnectionRefusedError, json.JSONDecodeError):
-                pass
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-        self.proc.kill()
-        pytest.fail(f"failover6d not ready within {DEADLINE_S} s:\n{self.log_text()}")
+                return False
+
+        try:
+            poll("failover6d to answer on its control socket", ready, DEADLINE_S, self.log_text)
+        except LabTimeout:
+            self.proc.kill()
+            raise
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         self.proc.send_signal(sig)
