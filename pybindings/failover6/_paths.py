@@ -10,8 +10,16 @@ Environment overrides:
 
 Example::
 
-    from failover6._paths import bin_path, daemon_path
-    subprocess.run([str(bin_path("failover6")), "--help"])
+    import subprocess
+    from failover6._paths import bin_path, build_dir, checkout_dir, daemon_path
+
+    print(build_dir())                          # e.g. /work/main/build
+    subprocess.run([str(bin_path("failover6")), "--help"], check=True)
+    daemon = daemon_path()                      # $FAILOVER6_DAEMON or <build>/bin/failover6d
+    subprocess.Popen([str(daemon), "--config", "config.json"])
+    src = checkout_dir()                        # None for an installed package
+    if src is not None:
+        print(src / "ci" / "make_test_certs")
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -92,6 +94,10 @@ class Fleet:
         self._gen: Generator | None = None
         self._child: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
+        #: set by stop(): a run that has not begun yet must not begin
+        self._stop_requested = threading.Event()
+        self._lock = threading.Lock()
+        self._tmpdir: str | None = None
         if netns is None:
             if "bind" in options:
                 raise ValueError("bind= needs netns= (the in-process generator binds [::]:any)")
@@ -106,7 +112,8 @@ class Fleet:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        """close() (never raises for a run that failed: read .error)."""
+        self.close()
 
     def _event(self, what: str, **fields: Any) -> None:
         if self._on_event is not None:
@@ -151,34 +158,45 @@ class Fleet:
 
     def start(self) -> Fleet:
         """Starts the run in the background; returns self."""
-        if self._thread is not None:
-            raise FleetError(f"{self.name} was started already")
-        self._started_at = time.time()
-        if self.netns is None:
-            target = self._run_inprocess
-        else:
-            log = self._log_path()
-            with open(log, "wb") as out:
-                # Its progress lines (one a second) go to the log, for snapshot().
-                self._child = subprocess.Popen([*self._argv, "--json", str(self._json_path())],
-                                               stdout=out, stderr=subprocess.STDOUT)
-            target = self._run_child
-        self._thread = threading.Thread(target=target, name=f"fleet-{self.name}", daemon=True)
-        self._thread.start()
+        with self._lock:
+            if self._thread is not None:
+                raise FleetError(f"{self.name} was started already")
+            self._started_at = time.time()
+            if self.netns is None:
+                target = self._run_inprocess
+            else:
+                self._json_path().unlink(missing_ok=True)  # a stale summary is no summary
+                with open(self._log_path(), "wb") as out:
+                    # Its progress lines (one a second) go to the log, for snapshot().
+                    self._child = subprocess.Popen(
+                        [*self._argv, "--json", str(self._json_path())], stdout=out,
+                        stderr=subprocess.STDOUT)
+                target = self._run_child
+            self._thread = threading.Thread(target=target, name=f"fleet-{self.name}",
+                                            daemon=True)
+            self._thread.start()
         self._event("fleet-start", clients=self.clients)
         return self
 
+    def _base(self) -> Path:
+        if self.recording:
+            return self.pcap
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="failover6-fleet-")
+        return Path(self._tmpdir) / "fleet"
+
     def _log_path(self) -> Path:
-        base = self.pcap if self.recording else Path(f"/tmp/failover6-{self.name}-{os.getpid()}")
-        return base.with_suffix(".log")
+        return self._base().with_suffix(".log")
 
     def _json_path(self) -> Path:
-        base = self.pcap if self.recording else Path(f"/tmp/failover6-{self.name}-{os.getpid()}")
-        return base.with_suffix(".json")
+        return self._base().with_suffix(".json")
 
     def _run_inprocess(self) -> None:
         assert self._gen is not None
         try:
+            if self._stop_requested.is_set():  # stop() came before the run began
+                self.summary = {"clients": self.clients, "clients_bound": 0}
+                return
             self.summary = dict(self._gen.run())
         except BaseException as e:  # surfaced by wait()
             self.error = e
@@ -205,12 +223,18 @@ class Fleet:
         """
         if self._thread is None:
             return None
-        if self.running:
-            if self._gen is not None:
-                self._gen.stop()
-            elif self._child is not None and self._child.poll() is None:
-                self._child.terminate()  # the CLI ends its run on SIGTERM and writes --json
-        return self.wait(timeout)
+        self._stop_requested.set()
+        if self._gen is not None:
+            # Generator.run() clears its stop flag when it begins: a stop() that comes
+            # before that is lost, so it is repeated until the thread has ended.
+            gen, thread = self._gen, self._thread
+            deadline = time.monotonic() + timeout
+            while thread.is_alive() and time.monotonic() < deadline:
+                gen.stop()
+                thread.join(0.05)
+        elif self._child is not None and self._child.poll() is None:
+            self._child.terminate()  # the CLI ends its run on SIGTERM and writes --json
+        return self.wait(max(0.0, timeout))
 
     def wait(self, timeout: float) -> dict[str, Any]:
         """Waits for the run to end; returns its summary.
@@ -223,8 +247,6 @@ class Fleet:
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise FleetTimeout(f"{self.name} still runs after {timeout:g} s")
-        if self._child is not None and self._child.returncode is None:
-            self._child.wait()
         if self.error is not None:
             raise FleetError(f"{self.name} failed: {self.error}") from self.error
         assert self.summary is not None
@@ -243,6 +265,8 @@ class Fleet:
         if self._child is not None and self._child.poll() is None:
             self._child.kill()
             self._child.wait()
+        if self._tmpdir is not None and not self.running:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
 
     # ---- progress ----------------------------------------------------------------------------
 

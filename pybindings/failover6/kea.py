@@ -19,11 +19,16 @@ unix control socket, and "(down)" when the server does not answer.
 
 Usage::
 
-    lab = Lab(topology="netns")
-    pair = lab.pair("kea")               # or KeaHaPair(lab)
-    pair.wait_normal()                   # primary and standby both "hot-standby"
-    pair.primary.kill()
-    pair.secondary.wait_state("partner-down", 60)   # needs clients retransmitting
+    from failover6.lab import Lab
+    with Lab(topology="netns") as lab:   # root, Debian's kea-dhcp6-server
+        pair = lab.pair("kea")           # or lab.pair(KeaHaPair(lab, start=False))
+        pair.wait_normal(60)             # primary and standby both "hot-standby"
+        fleet = lab.fleet(pair, 150, rate=10, duration=40).start()
+        fleet.wait_bound(20, timeout=30)
+        pair.primary.kill()              # the standby counts unanswered clients ...
+        pair.secondary.wait_state("partner-down", 60)   # ... and takes over
+        fleet.stop()
+        print(lab.check().summary())     # mclt 0, no failover port: DHCP invariants only
 
 Facts this follows (/work/shared/kea/NOTES.md): DAD off; distinct server DUIDs; pid file name
 ``<config-basename>.kea-dhcp6.pid`` (so distinct config names); the unicast socket
@@ -35,12 +40,12 @@ from __future__ import annotations
 
 import glob
 import json
+import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from . import lab as _lab
-from .lab import poll
-from .netns import NetnsPairBase, NetnsServerMixin, _control, run, subnet_layout
+from .lab import DaemonServer, LabError, control, poll
+from .netns import NetnsPairBase, NetnsServerMixin, netns_subnets, run, subnet_layout
 
 __all__ = ["KeaHaPair", "KeaServer", "kea_missing", "HA_PORT"]
 
@@ -69,13 +74,17 @@ def kea_missing() -> list[str]:
     return out
 
 
-class KeaServer(NetnsServerMixin, _lab.Server):
+class KeaServer(NetnsServerMixin):
     """One kea-dhcp6 of the pair, in its namespace: client interface eth0 (the pair's
-    client link), HA listener on ha0."""
+    client link), HA listener on ha0. Process handling as failover6.lab.DaemonServer."""
 
     def __init__(self, pair: "KeaHaPair", index: int, name: str, role: str) -> None:
-        self._init_netns(pair, index, name, role, pair.workdir / name,
-                         pair.workdir / name / "kea-dhcp6.log")
+        self.workdir = pair.workdir / name
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        DaemonServer.__init__(self, name, role, f"[{pair.topology.server_address(index)}]:547",
+                              self.workdir / "kea-dhcp6.log",
+                              netns_subnets(pair.topology, pair.subnets))
+        self._init_netns(pair, index)
         # Distinct basenames: Kea names its pid file after the config file.
         self.config_path = self.workdir / f"kea-{name}.json"
         self.socket = pair.sockdir / f"{name}.sock"
@@ -103,7 +112,7 @@ class KeaServer(NetnsServerMixin, _lab.Server):
                 timeout: float = 5.0) -> dict[str, Any]:
         """One command over Kea's unix control socket: the whole answer
         (``result``, ``text``, ``arguments``)."""
-        return _control(self.socket, command, arguments, timeout=timeout)
+        return control(self.socket, command, arguments, timeout=timeout)
 
     def _ready(self) -> bool:
         return bool(self.command("status-get", timeout=2)["result"] == 0)
@@ -143,8 +152,8 @@ class KeaServer(NetnsServerMixin, _lab.Server):
         del relationship
         a = self.command("ha-maintenance-start", timeout=15)
         if a.get("result") != 0:
-            raise RuntimeError(f"{self.name}: ha-maintenance-start refused: {a.get('text')}")
-        self._mark("partner-down")
+            raise LabError(f"{self.name}: ha-maintenance-start refused: {a.get('text')}")
+        self.mark("partner-down")
 
     def leases(self) -> list[dict[str, Any]]:
         """Kea's leases (``lease6-get-all`` of libdhcp_lease_cmds), as Kea spells them."""
@@ -152,16 +161,16 @@ class KeaServer(NetnsServerMixin, _lab.Server):
         if a.get("result") == 3:  # "0 IPv6 lease(s) found."
             return []
         if a.get("result") != 0:
-            raise RuntimeError(f"{self.name}: lease6-get-all: {a.get('text')}")
+            raise LabError(f"{self.name}: lease6-get-all: {a.get('text')}")
         return list(a.get("arguments", {}).get("leases", []))
 
     def wipe_storage(self) -> None:
         """Deletes the memfile lease files (leases6.csv and its LFC siblings)."""
         if self.alive:
-            raise RuntimeError(f"{self.name} runs: kill it before wiping its storage")
+            raise LabError(f"{self.name} runs: kill it before wiping its storage")
         for p in self.workdir.glob("leases6.csv*"):
             p.unlink()
-        self._mark("wipe-storage")
+        self.mark("wipe-storage")
 
 
 class KeaHaPair(NetnsPairBase):
@@ -187,12 +196,11 @@ class KeaHaPair(NetnsPairBase):
                  max_unacked_clients: int = 3, start: bool = True, **ignored: Any) -> None:
         missing = kea_missing()
         if missing:
-            raise RuntimeError("a Kea HA pair needs " + ", ".join(missing)
+            raise LabError("a Kea HA pair needs " + ", ".join(missing)
                                + " (run as root after `ci/deps --interop`)")
         del ignored
-        import tempfile
         wd = Path(workdir or (lab.workdir if lab is not None else tempfile.mkdtemp()))
-        self._init_base(lab, name, "kea", wd / name)
+        self.name = name
         self.subnets, self.pd = subnets, pd
         self.timers = {"valid-lifetime": valid, "preferred-lifetime": preferred,
                        "renew-timer": t1, "rebind-timer": t2}
@@ -201,6 +209,7 @@ class KeaHaPair(NetnsPairBase):
         self.mclt = 0
         self.failover_ports: tuple[int, ...] = ()
         try:
+            self._init_base(lab, name, "kea", wd / name)
             self.primary = KeaServer(self, 0, "kea1", "primary")
             self.secondary = KeaServer(self, 1, "kea2", "standby")
             self._kea = [self.primary, self.secondary]
@@ -256,25 +265,9 @@ class KeaHaPair(NetnsPairBase):
                         logger("kea-dhcp6.ha-hooks", "INFO")],
         }}
 
-    def start(self) -> None:
-        """Starts the captures and both servers (each answering its control socket);
-        wait_normal() waits for HA to settle."""
-        if not self._captures:
-            self._start_captures()
-        for s in self._kea:
-            if not s.alive:
-                s.start()
-        self.started = True
-
-    def stop(self) -> None:
-        for s in self._kea:
-            s.stop()
-        self.stop_captures()
-
     def wait_normal(self, timeout: float = 30) -> None:
         """Both servers in Kea's "hot-standby" state (the pair's normal service)."""
         poll("both Kea servers in hot-standby",
              lambda: all(s.state() == "hot-standby" for s in self._kea), timeout,
-             lambda: "\n".join(f"{s.name}: {s.state()}\n"
-                               + (s.proc.log_tail() if s.proc else "") for s in self._kea))
+             self._normal_report)
 

@@ -52,7 +52,9 @@ from .fleet import Fleet
 __all__ = [
     "BundledPair", "BundledServer", "Cluster", "Lab", "LabError", "LabTimeout", "Pair",
     "PairAdapter", "Server", "Subnet", "control", "free_port", "lab_subnet", "pid_alive",
-    "poll", "register_target", "relabel_pcap", "targets",
+    "poll", "register_target", "relabel_pcap", "targets", "DaemonServer", "Failover6dServer",
+    "failover6d_config", "relationship_config", "spawn", "spawn_argv", "resolve_argv", "which",
+    "log_tail", "SEARCH_PATH",
 ]
 
 T = TypeVar("T")
@@ -102,19 +104,36 @@ def free_port(kind: int = socket.SOCK_STREAM, host: str = "::1") -> int:
 
 def control(sock: PathLike, command: str, arguments: dict[str, Any] | None = None,
             timeout: float = 5.0) -> dict[str, Any]:
-    """One exchange with failover6d's control API over its unix socket (what `failover6 ctl`
-    does). Socket errors (OSError, socket.timeout) propagate."""
+    """One exchange over a Kea-style unix control socket (failover6d's, what `failover6 ctl`
+    does, and Kea's): the answer object, read until it parses (Kea keeps the connection open)
+    or the peer closes; a list answer (kea-ctrl-agent style) gives its first element. The
+    whole exchange is bounded by @p timeout. Socket errors (OSError, socket.timeout) and a
+    malformed answer (ValueError) propagate."""
     req: dict[str, Any] = {"command": command}
     if arguments is not None:
         req["arguments"] = arguments
+    deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(os.fspath(sock))
         s.sendall(json.dumps(req).encode())
         data = b""
-        while chunk := s.recv(65536):
+        while True:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = s.recv(65536)
+            if not chunk:
+                break
             data += chunk
-    answer: dict[str, Any] = json.loads(data)
+            try:
+                json.loads(data)
+            except ValueError:
+                continue
+            break
+    answer = json.loads(data)
+    if isinstance(answer, list) and answer:
+        answer = answer[0]
+    if not isinstance(answer, dict):
+        raise ValueError(f"control socket {os.fspath(sock)}: not a JSON object: {data[:200]!r}")
     return answer
 
 
@@ -130,7 +149,9 @@ class Subnet:
     id: int
     prefix: str      # "2001:db8:1::" (a /64)
     relay: str       # the relay's link address, matched by relay.ip-addresses
-    pd_prefix: str   # a /40 from which /56 prefixes are delegated
+    pd_prefix: str   # the pd-pool prefix (a /pd_len) from which /delegated_len are delegated
+    pd_len: int = 40
+    delegated_len: int = 56
 
     @property
     def pool(self) -> tuple[IPv6Address, IPv6Address]:
@@ -144,7 +165,8 @@ class Subnet:
                              "relay": {"ip-addresses": [self.relay]},
                              "pools": [{"pool": f"{lo} - {hi}"}]}
         if pd:
-            c["pd-pools"] = [{"prefix": self.pd_prefix, "prefix-len": 40, "delegated-len": 56}]
+            c["pd-pools"] = [{"prefix": self.pd_prefix, "prefix-len": self.pd_len,
+                              "delegated-len": self.delegated_len}]
         return c
 
 
@@ -242,90 +264,131 @@ def relabel_pcap(src: Path, dst: Path, by_port: dict[int, bytes],
 
 # ---- processes -----------------------------------------------------------------------------------
 
-
-class _PopenProcess:
-    """The subset of failover6.fault.Process the lab uses, on subprocess.Popen: only for a
-    build whose failover6.fault has no Process (yet). Own session, so signals reach exactly
-    the daemon; never leaves the child behind after close()."""
-
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None,
-                 log: str | None = None) -> None:
-        self._log = open(log, "ab") if log else None
-        self._p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=self._log or subprocess.DEVNULL,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        self.pid = self._p.pid
-
-    @property
-    def alive(self) -> bool:
-        return self._p.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        return self._p.poll()
-
-    def kill(self) -> None:
-        if self._p.poll() is None:
-            self._p.kill()
-        self._p.wait()
-
-    def terminate(self, timeout: float = 10) -> int:
-        if self._p.poll() is None:
-            self._p.terminate()
-            try:
-                self._p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._p.kill()
-        return self._p.wait()
-
-    def pause(self) -> None:
-        self._p.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self._p.send_signal(signal.SIGCONT)
-
-    def wait(self, timeout: float) -> int | None:
-        try:
-            return self._p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def close(self) -> None:
-        if self._p.poll() is None:
-            self._p.send_signal(signal.SIGCONT)
-            self._p.kill()
-        self._p.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+#: Where programs are looked for: PATH, then the sbin directories a non-login shell may lack.
+SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
 
-def _spawn(argv: list[str], env: dict[str, str], log: Path) -> Any:
-    """failover6.fault.Process(argv, env=, log=) (or the stand-in above when it is absent);
-    @p env is added to this process's environment."""
-    process = getattr(fault, "Process", None)
-    if process is None:
-        return _PopenProcess(argv, env={**os.environ, **env}, log=str(log))
-    return process(argv, env=env, log=str(log))
+def which(name: str) -> str | None:
+    """The absolute path of program @p name (PATH, /usr/sbin, /sbin), or None."""
+    return shutil.which(name, path=SEARCH_PATH)
+
+
+def resolve_argv(argv: Sequence[str]) -> list[str]:
+    """@p argv with a bare program name replaced by its absolute path (see which()).
+
+    :raises FileNotFoundError: the program is not there (the message says how to get it).
+    """
+    out = [str(a) for a in argv]
+    if out and "/" not in out[0]:
+        found = which(out[0])
+        if found is None:
+            raise FileNotFoundError(f"program '{out[0]}' not found (PATH, /usr/sbin, /sbin); "
+                                    "install it with `ci/deps --interop`")
+        out[0] = found
+    return out
+
+
+def spawn_argv(argv: Sequence[str], log: PathLike, *, netns: str | None = None) -> list[str]:
+    """The command line that runs @p argv (in network namespace @p netns when given, through
+    ``ip netns exec``, which execs the program so that the pid is the program's), programs
+    resolved (resolve_argv()); writes a header line naming it to the log @p log.
+
+    :raises FileNotFoundError: the program (or ``ip``) is not installed.
+    """
+    full = resolve_argv(argv)
+    if netns is not None:
+        full = resolve_argv(["ip", "netns", "exec", netns, *full])
+    log = Path(log)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as f:
+        f.write(f"==== {time.strftime('%H:%M:%S')} start {' '.join(full)}\n".encode())
+    return full
+
+
+def spawn(argv: Sequence[str], log: PathLike, *, env: dict[str, str] | None = None,
+          netns: str | None = None) -> fault.Process:
+    """Starts spawn_argv(@p argv, @p log, netns=@p netns) as a failover6.fault.Process (own
+    process group, never left behind by close()), output appended to @p log; @p env is added
+    to this process's environment.
+
+    :raises FileNotFoundError: the program (or ``ip``) is not installed.
+    :raises RuntimeError: it could not be started.
+    """
+    return fault.Process(spawn_argv(argv, log, netns=netns), env=env, log=str(log))
+
+
+def log_tail(path: PathLike, title: str, lines: int = 40) -> str:
+    """The last @p lines of the file @p path ("" when unreadable), headed by @p title."""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        text = ""
+    return f"---- {title} (tail) ----\n" + "\n".join(text.splitlines()[-lines:])
 
 
 def _skew_env(seconds: float) -> dict[str, str]:
-    make = getattr(fault, "skew_env", None)
-    if make is None:
-        raise LabError("skew= needs failover6.fault.skew_env, which this build lacks")
     try:
-        env: dict[str, str] = dict(make(seconds))
+        env: dict[str, str] = dict(fault.skew_env(seconds))
     except RuntimeError as e:  # libfaketime is not installed
         raise LabError(f"skew={seconds:g} needs libfaketime: {e}") from e
     return env
+
+
+# ---- configurations ------------------------------------------------------------------------------
+
+
+def relationship_config(name: str, role: str, this_server: str, peer: str, *, mclt: int,
+                        keepalive: int, max_unacked: int, subnets: Sequence[int],
+                        auto_partner_down: int | None = None,
+                        startup_time: int | None = None,
+                        security: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One ``Failover6.relationships`` entry of a failover6d configuration. @p this_server and
+    @p peer are "[ADDR]:PORT"; @p security is ``{"tls": {...}}`` or (None) insecure."""
+    r: dict[str, Any] = {
+        "name": name, "role": role, "this-server": this_server, "peer": peer, "mclt": mclt,
+        "keepalive": keepalive, "max-unacked": max_unacked, "subnets": list(subnets)}
+    if auto_partner_down is not None:
+        r["auto-partner-down"] = auto_partner_down
+    if startup_time is not None:
+        r["startup-time"] = startup_time
+    r.update(security if security is not None else {"insecure": True})
+    return r
+
+
+def failover6d_config(name: str, *, storage_dir: PathLike, socket_path: PathLike,
+                      listen: str, subnets: Sequence[dict[str, Any]],
+                      relationships: Sequence[dict[str, Any]], t1: int, t2: int,
+                      preferred: int, valid: int) -> dict[str, Any]:
+    """A whole failover6d configuration: server-id from @p name, the lease journal in
+    @p storage_dir, the control socket @p socket_path, DHCP on @p listen ("[ADDR]:PORT"),
+    @p subnets (``subnet6`` entries, e.g. Subnet.config()), @p relationships
+    (relationship_config()), log to stdout."""
+    storage = Path(storage_dir)
+    return {
+        "Dhcp6": {
+            "renew-timer": t1, "rebind-timer": t2,
+            "preferred-lifetime": preferred, "valid-lifetime": valid,
+            "server-id": {"type": "EN", "enterprise-id": 2495,
+                          "identifier": name.encode().hex()},
+            "data-directory": str(storage),
+            "lease-database": {"type": "memfile", "persist": True,
+                               "name": str(storage / "leases6.journal")},
+            "control-socket": {"socket-type": "unix", "socket-name": str(socket_path)},
+            "subnet6": list(subnets),
+            "loggers": [{"name": "failover6d", "severity": "INFO",
+                         "output_options": [{"output": "stdout"}]}],
+        },
+        "Failover6": {"listen": [listen], "relationships": list(relationships)},
+    }
 
 
 # ---- servers -------------------------------------------------------------------------------------
 
 
 class Server:
-    """One DHCPv6 server of a lab, whatever its vendor. Adapters subclass it and implement
-    what their server can do; the rest raises NotImplementedError naming the operation."""
+    """One DHCPv6 server of a lab, whatever its vendor. Adapters subclass it (usually through
+    DaemonServer) and implement what their server can do; the rest raises NotImplementedError
+    naming the operation."""
 
     def __init__(self, name: str, role: str, dhcp: str = "", log_path: PathLike = "",
                  subnets: Sequence[Subnet] = ()) -> None:
@@ -357,6 +420,7 @@ class Server:
         return False
 
     def start(self) -> None:
+        """Starts the server and waits until it answers its control channel."""
         raise self._missing("start")
 
     def stop(self) -> None:
@@ -387,6 +451,11 @@ class Server:
             self.wipe_storage()
         self.start()
 
+    def close(self) -> None:
+        """Ends whatever the server runs (process, proxies). Idempotent."""
+        if self.client_proxy is not None:
+            self.client_proxy.close()
+
     def status(self) -> dict[str, Any]:
         """The server's status (``failover6 ctl status`` for ours; adapters: best effort)."""
         raise self._missing("report its status")
@@ -401,8 +470,9 @@ class Server:
 
         :raises LabTimeout: it did not within @p timeout seconds (with the log tail).
         """
-        poll(f"{self.name} {relationship or ''} in {state}".replace("  ", " "),
-             lambda: self.state(relationship) == state, timeout,
+        what = f"{self.name} {relationship} in {state}" if relationship else \
+            f"{self.name} in {state}"
+        poll(what, lambda: self.state(relationship) == state, timeout,
              lambda: f"{self.name} is in {self.state(relationship)}\n{self.log_tail()}")
 
     def partner_down(self, relationship: str | None = None) -> None:
@@ -430,151 +500,181 @@ class Server:
 
     def log_tail(self, lines: int = 40) -> str:
         """The last @p lines of the server's log, headed by its name."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            text = ""
-        return f"---- {self.name} log (tail) ----\n" + "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, f"{self.name} log", lines)
 
 
-class BundledServer(Server):
-    """One failover6d of a bundled pair or cluster on loopback: its configuration (made from
-    the pair's parameters), its process (failover6.fault.Process) and its control socket."""
+class DaemonServer(Server):
+    """A server that is one process the lab runs: start() writes its configuration
+    (_prepare()), spawns _argv() (with _env() added to the environment, in the namespace
+    ``netns`` when set) and polls _ready() until it answers; stop, kill, pause, resume,
+    restart and close act on that process. Vendors' adapters subclass it and provide
+    _argv() and _ready() (and _prepare(), _env() as needed)."""
 
-    def __init__(self, name: str, role: str, directory: Path, sock_dir: Path,
-                 subnets: Sequence[Subnet], params: dict[str, Any],
-                 env: dict[str, str] | None = None, client_proxy: bool = False) -> None:
-        super().__init__(name, role, subnets=subnets, log_path=directory / "failover6d.log")
-        self.dir = directory
-        self.socket = sock_dir / f"{name}.sock"
-        self.params = params
-        self.env = dict(env or {})
-        self.dhcp_port = free_port(socket.SOCK_DGRAM)
-        #: this server's failover (partner link) port
-        self.failover_port = free_port()
-        #: the RFC 8156 relationships, as the config's "Failover6.relationships" entries
-        self.relationships: list[dict[str, Any]] = []
-        #: the daemon's process (failover6.fault.Process) once started
-        self.process: Any = None
-        self.dhcp = f"[::1]:{self.dhcp_port}"
-        #: the address that stands for this server in the captures the lab checks (see
-        #: relabel_pcap): every server of a loopback lab is ::1 on the wire
-        self.capture_address = f"fd00:f6::{next(_capture_counter):x}"
-        if client_proxy:
-            self.client_proxy = fault.UdpProxy(f"[::1]:{self.dhcp_port}", name=f"clients-{name}")
-            self.dhcp = f"[::1]:{self.client_proxy.port}"
-        self.dir.mkdir(parents=True, exist_ok=True)
+    #: the network namespace the process runs in (None: the lab's own)
+    netns: str | None = None
 
-    @property
-    def config_path(self) -> Path:
-        return self.dir / "config.json"
+    def __init__(self, name: str, role: str, dhcp: str = "", log_path: PathLike = "",
+                 subnets: Sequence[Subnet] = ()) -> None:
+        super().__init__(name, role, dhcp, log_path, subnets)
+        #: the server's process (failover6.fault.Process) once started
+        self.process: fault.Process | None = None
+        #: added to the process's environment (e.g. failover6.fault.skew_env())
+        self.env: dict[str, str] = {}
 
-    @property
-    def storage_dir(self) -> Path:
-        return self.dir / "var"
+    def _prepare(self) -> None:
+        """Writes the configuration (called by start())."""
 
-    def config(self) -> dict[str, Any]:
-        """The failover6d configuration this server runs with."""
-        p = self.params
-        return {
-            "Dhcp6": {
-                "renew-timer": p["t1"], "rebind-timer": p["t2"],
-                "preferred-lifetime": p["preferred"], "valid-lifetime": p["valid"],
-                "server-id": {"type": "EN", "enterprise-id": 2495,
-                              "identifier": self.name.encode().hex()},
-                "data-directory": str(self.storage_dir),
-                "lease-database": {"type": "memfile", "persist": True,
-                                   "name": str(self.storage_dir / "leases6.journal")},
-                "control-socket": {"socket-type": "unix", "socket-name": str(self.socket)},
-                "subnet6": [s.config(bool(p["pd"])) for s in self.subnets],
-                "loggers": [{"name": "failover6d", "severity": "INFO",
-                             "output_options": [{"output": "stdout"}]}],
-            },
-            "Failover6": {"listen": [f"[::1]:{self.dhcp_port}"],
-                          "relationships": self.relationships},
-        }
+    def _argv(self) -> list[str]:
+        """The command line of the server."""
+        raise self._missing("start")
+
+    def _env(self) -> dict[str, str]:
+        """What start() adds to the environment: ``env`` by default."""
+        return dict(self.env)
+
+    def _ready(self) -> bool:
+        """True once the server answers (its control socket); OSError/ValueError: not yet."""
+        raise self._missing("say it is ready")
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and bool(self.process.alive)
+        return self.process is not None and self.process.alive
+
+    def _running(self) -> fault.Process:
+        if self.process is None or not self.process.alive:
+            raise LabError(f"{self.name} is not running")
+        return self.process
 
     def start(self) -> None:
-        """Writes the configuration, starts failover6d and waits until its control socket
-        answers.
+        """Writes the configuration, starts the process and waits (START_S at most) until it
+        answers. On failure the process is killed before the error is raised.
 
-        :raises LabError: the daemon exited (with its log tail) or did not answer in time.
+        :raises LabError: it already runs, exited at start (with its log tail) or did not
+                          answer in time (LabTimeout).
         """
         if self.alive:
             raise LabError(f"{self.name} already runs")
-        self.storage_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(json.dumps(self.config(), indent=2))
-        if self.socket.exists():
-            self.socket.unlink()
-        env = dict(self.env)
-        self.process = _spawn([str(daemon_path()), "--config", str(self.config_path)], env,
-                              self.log_path)
+        self._prepare()
+        if self.process is not None:
+            self.process.close()
+        self.process = spawn(self._argv(), self.log_path, env=self._env(), netns=self.netns)
         self.mark("start", pid=self.process.pid)
+        proc = self.process
 
         def ready() -> bool:
-            assert self.process is not None
-            if not self.process.alive:
-                raise LabError(f"{self.name} exited with {self.process.returncode} at start:\n"
+            if not proc.alive:
+                raise LabError(f"{self.name} exited with {proc.returncode} at start:\n"
                                f"{self.log_tail()}")
             try:
-                return control(self.socket, "status", timeout=2).get("result") == 0
-            except (OSError, ValueError):
+                return self._ready()
+            except (OSError, ValueError, KeyError):
                 return False
 
-        poll(f"{self.name} to answer on its control socket", ready, START_S, self.log_tail)
+        try:
+            poll(f"{self.name} to answer on its control socket", ready, START_S, self.log_tail)
+        except BaseException:
+            proc.close()
+            raise
 
     def stop(self) -> None:
+        """SIGTERM (SIGCONT too, should it be paused), SIGKILL after 10 s. Nothing when it
+        does not run."""
         if self.process is not None and self.process.alive:
             self.process.terminate(timeout=10)
             self.mark("stop")
 
     def kill(self) -> None:
-        if not self.alive:
-            raise LabError(f"{self.name} is not running")
-        assert self.process is not None
-        self.process.kill()
+        """kill -9 (and reap).
+
+        :raises LabError: it does not run.
+        """
+        self._running().kill()
         self.mark("kill")
 
     def pause(self) -> None:
-        if not self.alive:
-            raise LabError(f"{self.name} is not running")
-        assert self.process is not None
-        self.process.pause()
+        """SIGSTOP.
+
+        :raises LabError: it does not run.
+        """
+        self._running().pause()
         self.mark("pause")
 
     def resume(self) -> None:
-        if not self.alive:
-            raise LabError(f"{self.name} is not running")
-        assert self.process is not None
-        self.process.resume()
+        """SIGCONT.
+
+        :raises LabError: it does not run.
+        """
+        self._running().resume()
         self.mark("resume")
 
-    def wipe_storage(self) -> None:
-        if self.alive:
-            raise LabError(f"{self.name} runs: stop or kill it before wiping its storage")
-        shutil.rmtree(self.storage_dir, ignore_errors=True)
-        self.storage_dir.mkdir(parents=True, exist_ok=True)
-        self.mark("wipe-storage")
-
     def restart(self, *, wipe: bool = False) -> None:
+        """kill -9 when alive, wipe the storage when asked, start again (events: kill,
+        wipe-storage, start, restart)."""
         super().restart(wipe=wipe)
         self.mark("restart", wipe=wipe)
 
     def close(self) -> None:
-        """Ends the process (SIGTERM, then SIGKILL) and the client proxy. Idempotent."""
-        if self.process is not None:
-            try:
-                if self.process.alive:
-                    self.process.resume()  # a paused daemon cannot act on SIGTERM
-                    self.process.terminate(timeout=5)
-            finally:
-                self.process.close()
-        if self.client_proxy is not None:
-            self.client_proxy.close()
+        """Ends the process (SIGTERM, then SIGKILL after 5 s) and the client proxy.
+        Idempotent."""
+        try:
+            if self.process is not None:
+                try:
+                    if self.process.alive:
+                        self.process.terminate(timeout=5)
+                finally:
+                    self.process.close()
+        finally:
+            super().close()
+
+
+class Failover6dServer(DaemonServer):
+    """A failover6d (loopback or netns): its configuration file, storage and control socket;
+    status, state, partner-down and leases over the control API. Subclasses provide
+    config()."""
+
+    def __init__(self, name: str, role: str, directory: Path, socket_path: Path,
+                 dhcp: str = "", subnets: Sequence[Subnet] = ()) -> None:
+        super().__init__(name, role, dhcp, directory / "failover6d.log", subnets)
+        self.dir = directory
+        #: the control socket (unix)
+        self.socket = socket_path
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def config_path(self) -> Path:
+        """The configuration file start() writes."""
+        return self.dir / "config.json"
+
+    @property
+    def storage_dir(self) -> Path:
+        """The data directory (lease journal)."""
+        return self.dir / "var"
+
+    @property
+    def workdir(self) -> Path:
+        """The server's directory (config, log, storage)."""
+        return self.dir
+
+    @property
+    def journal(self) -> Path:
+        """The lease journal."""
+        return self.storage_dir / "leases6.journal"
+
+    def config(self) -> dict[str, Any]:
+        """The failover6d configuration this server runs with."""
+        raise self._missing("make its configuration")
+
+    def _prepare(self) -> None:
+        self.storage_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(json.dumps(self.config(), indent=2))
+        if self.socket.exists():
+            self.socket.unlink()
+
+    def _argv(self) -> list[str]:
+        return [str(daemon_path()), "--config", str(self.config_path)]
+
+    def _ready(self) -> bool:
+        return control(self.socket, "status", timeout=2).get("result") == 0
 
     def control(self, command: str, arguments: dict[str, Any] | None = None,
                 timeout: float = 5.0) -> dict[str, Any]:
@@ -591,35 +691,51 @@ class BundledServer(Server):
         args: dict[str, Any] = self.control("status").get("arguments", {})
         return args
 
-    def relationship(self, name: str | None = None) -> dict[str, Any]:
-        """The status of relationship @p name (the only one when None)."""
-        rels: list[dict[str, Any]] = self.status()["relationships"]
+    def _pick(self, rels: list[dict[str, Any]], name: str | None) -> dict[str, Any]:
         if name is None:
             if len(rels) != 1:
                 raise LabError(f"{self.name} has {len(rels)} relationships "
-                               f"({', '.join(r['name'] for r in rels)}): name one")
+                               f"({', '.join(str(r.get('name')) for r in rels)}): name one")
             return rels[0]
         for r in rels:
-            if r["name"] == name:
+            if r.get("name") == name:
                 return r
         raise LabError(f"{self.name} has no relationship {name!r}")
 
+    def relationship(self, name: str | None = None) -> dict[str, Any]:
+        """The status of relationship @p name (the only one when None).
+
+        :raises LabError: no such relationship, or the server does not answer.
+        """
+        return self._pick(list(self.status().get("relationships", [])), name)
+
     def state(self, relationship: str | None = None) -> str:
+        """The RFC 8156 state of @p relationship; "(down)" when the server does not run or
+        its socket refuses, "(no answer)" when it does not answer (paused, say).
+
+        :raises LabError: no such relationship.
+        """
         try:
             rels: list[dict[str, Any]] = control(self.socket, "status",
                                                  timeout=2)["arguments"]["relationships"]
         except (FileNotFoundError, ConnectionRefusedError):
             return DOWN
         except (OSError, ValueError, KeyError):
-            return NO_ANSWER
-        if relationship is None:
-            if len(rels) != 1:
-                raise LabError(f"{self.name} has {len(rels)} relationships: name one")
-            return str(rels[0]["state"])
-        for r in rels:
-            if r["name"] == relationship:
-                return str(r["state"])
-        raise LabError(f"{self.name} has no relationship {relationship!r}")
+            return DOWN if not self.alive else NO_ANSWER
+        return str(self._pick(rels, relationship)["state"])
+
+    def partner_state(self, relationship: str | None = None) -> str:
+        """The partner's state as this server last heard it ("" when unknown)."""
+        return str(self.relationship(relationship).get("partner-state", ""))
+
+    def in_normal(self, relationship: str | None = None) -> bool:
+        """True when @p relationship is NORMAL here and this server knows its partner NORMAL
+        (False while the server does not answer)."""
+        try:
+            r = self.relationship(relationship)
+        except LabError:
+            return False
+        return r.get("state") == "NORMAL" and r.get("partner-state") == "NORMAL"
 
     def partner_down(self, relationship: str | None = None) -> None:
         if relationship is None:
@@ -628,10 +744,49 @@ class BundledServer(Server):
         self.mark("partner-down", relationship=relationship)
 
     def leases(self) -> list[dict[str, Any]]:
-        leases: list[dict[str, Any]] = self.control("leases").get("arguments", {}).get(
-            "leases", [])
+        leases: list[dict[str, Any]] = self.control("leases", timeout=60).get(
+            "arguments", {}).get("leases", [])
         return leases
 
+    def wipe_storage(self) -> None:
+        if self.alive:
+            raise LabError(f"{self.name} runs: stop or kill it before wiping its storage")
+        shutil.rmtree(self.storage_dir, ignore_errors=True)
+        self.storage_dir.mkdir(parents=True, exist_ok=True)
+        self.mark("wipe-storage")
+
+
+class BundledServer(Failover6dServer):
+    """One failover6d of a bundled pair or cluster on loopback: its configuration (made from
+    the pair's parameters), its process (failover6.fault.Process) and its control socket."""
+
+    def __init__(self, name: str, role: str, directory: Path, sock_dir: Path,
+                 subnets: Sequence[Subnet], params: dict[str, Any],
+                 env: dict[str, str] | None = None, client_proxy: bool = False) -> None:
+        self.dhcp_port = free_port(socket.SOCK_DGRAM)
+        super().__init__(name, role, directory, sock_dir / f"{name}.sock",
+                         f"[::1]:{self.dhcp_port}", subnets)
+        self.params = params
+        self.env = dict(env or {})
+        #: this server's failover (partner link) port
+        self.failover_port = free_port()
+        #: the RFC 8156 relationships, as the config's "Failover6.relationships" entries
+        self.relationships: list[dict[str, Any]] = []
+        #: the address that stands for this server in the captures the lab checks (see
+        #: relabel_pcap): every server of a loopback lab is ::1 on the wire
+        self.capture_address = f"fd00:f6::{next(_capture_counter):x}"
+        if client_proxy:
+            self.client_proxy = fault.UdpProxy(f"[::1]:{self.dhcp_port}", name=f"clients-{name}")
+            self.dhcp = f"[::1]:{self.client_proxy.port}"
+
+    def config(self) -> dict[str, Any]:
+        p = self.params
+        return failover6d_config(
+            self.name, storage_dir=self.storage_dir, socket_path=self.socket,
+            listen=f"[::1]:{self.dhcp_port}",
+            subnets=[s.config(bool(p["pd"])) for s in self.subnets],
+            relationships=self.relationships, t1=p["t1"], t2=p["t2"],
+            preferred=p["preferred"], valid=p["valid"])
 
 # ---- pairs ---------------------------------------------------------------------------------------
 
@@ -673,13 +828,16 @@ class Pair:
             s.lab = lab
 
     def mark(self, what: str, **fields: Any) -> None:
+        """Records an event of this pair in the lab's event list."""
         if self.lab is not None:
             self.lab.mark(what, pair=self.name, **fields)
 
     def start(self) -> None:
+        """Starts the servers (see PairAdapter.start)."""
         raise NotImplementedError
 
     def stop(self) -> None:
+        """Stops the servers and whatever the pair started (see PairAdapter.stop)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -704,15 +862,19 @@ class Pair:
                 s.wait_state("NORMAL", max(0.1, deadline - time.monotonic()), rel)
 
     def partition(self, mode: str = "blackhole", *, drop: str | None = None) -> None:
+        """Breaks the partner link (see PairAdapter.partition)."""
         raise NotImplementedError
 
     def heal(self) -> None:
+        """Restores the partner link."""
         raise NotImplementedError
 
     def delay(self, seconds: float) -> None:
+        """Delays the partner link by @p seconds each way (0 heals)."""
         raise NotImplementedError
 
     def pcaps(self) -> list[Path]:
+        """The partner-link captures ([] when the pair records none)."""
         return []
 
     def logs(self) -> str:
@@ -797,9 +959,9 @@ class Cluster(PairAdapter):
         sock_dir = lab.socket_dir
         tls_files = lab.test_certs() if tls else None
 
-        def tls_of(me: str, peer: str) -> dict[str, Any]:
+        def tls_of(me: str, peer: str) -> dict[str, Any] | None:
             if tls_files is None:
-                return {"insecure": True}
+                return None
             return {"tls": {"cert-file": str(tls_files / f"{me}.crt"),
                             "key-file": str(tls_files / f"{me}.key"),
                             "ca-file": str(tls_files / "ca.crt"),
@@ -834,16 +996,11 @@ class Cluster(PairAdapter):
 
                 def relationship(role: str, this: int, peer: int, me: str,
                                  other: str) -> dict[str, Any]:
-                    r: dict[str, Any] = {
-                        "name": rel, "role": role, "this-server": f"[::1]:{this}",
-                        "peer": f"[::1]:{peer}", "mclt": mclt, "keepalive": keepalive,
-                        "max-unacked": max_unacked, "subnets": [s.id for s in mine]}
-                    if auto_partner_down is not None:
-                        r["auto-partner-down"] = auto_partner_down
-                    if startup_time is not None:
-                        r["startup-time"] = startup_time
-                    r.update(tls_of(me, other))
-                    return r
+                    return relationship_config(
+                        rel, role, f"[::1]:{this}", f"[::1]:{peer}", mclt=mclt,
+                        keepalive=keepalive, max_unacked=max_unacked,
+                        subnets=[s.id for s in mine], auto_partner_down=auto_partner_down,
+                        startup_time=startup_time, security=tls_of(me, other))
 
                 p.relationships.append(relationship("primary", p.failover_port, peer_port,
                                                     "primary", "secondary"))
@@ -861,6 +1018,7 @@ class Cluster(PairAdapter):
 
     @property
     def relationship_names(self) -> list[str]:
+        """The relationships' names, in the order of the primaries."""
         return list(self._rel_names)
 
     def relationships(self, server: Server) -> list[str | None]:
@@ -914,19 +1072,11 @@ class Cluster(PairAdapter):
     def wait_normal(self, timeout: float = 30) -> None:
         """Every relationship NORMAL on both sides, each knowing its partner NORMAL."""
         deadline = time.monotonic() + timeout
-
-        def normal(s: BundledServer, rel: str) -> bool:
-            try:
-                r = s.relationship(rel)
-            except LabError:
-                return False
-            return r.get("state") == "NORMAL" and r.get("partner-state") == "NORMAL"
-
         for k, p in enumerate(self.primaries):
             rel = self._rel_names[k]
             for s in (p, self.secondary):
                 poll(f"{s.name} {rel} NORMAL with its partner NORMAL",
-                     lambda s=s, rel=rel: normal(s, rel),  # type: ignore[misc]
+                     lambda s=s, rel=rel: s.in_normal(rel),  # type: ignore[misc]
                      max(0.1, deadline - time.monotonic()), self.logs)
 
     def partition(self, mode: str = "blackhole", *, drop: str | None = None,
@@ -1010,7 +1160,7 @@ def targets() -> list[str]:
 def _kea(lab: Lab, **params: Any) -> Pair:
     from . import kea  # L2; imported only when asked for
 
-    pair: Pair = kea.KeaHaPair(lab, **params)
+    pair: Pair = kea.KeaHaPair(lab, start=False, **params)
     return pair
 
 
@@ -1131,16 +1281,18 @@ class Lab:
              **params: Any) -> Pair:
         """A failover pair, started unless @p start is false (wait_normal() to see it in
         service). @p target is a registered name ("bundled", "kea", ...) or a Pair already
-        made (an adapter instance). In the netns topology, failover6.netns makes it."""
+        made (an adapter instance). In the netns topology, failover6.netns makes it.
+
+        When start() fails, the pair is torn down (no process, proxy, namespace or nft table
+        left) before the error is raised; it stays in ``pairs`` for its logs.
+        """
         self._check_open()
         if isinstance(target, Pair):
             pair = target
         elif self.topology == "netns" and target == "bundled":
             from . import netns  # L2; imported only in that topology
 
-            make = getattr(netns, "pair", None)
-            pair = (make(self, target, **params) if make is not None
-                    else netns.NetnsBundledPair(self, **params))
+            pair = netns.NetnsBundledPair(self, start=False, **params)
         else:
             factory = _TARGETS.get(target)
             if factory is None:
@@ -1150,7 +1302,16 @@ class Lab:
         self.pairs.append(pair)
         self.mark("pair", pair=pair.name, target=pair.target)
         if start and not (pair.started or getattr(pair, "_started", False)):
-            pair.start()
+            try:
+                pair.start()
+            except BaseException as e:
+                self.mark("start-failed", pair=pair.name, error=str(e).splitlines()[0]
+                          if str(e) else type(e).__name__)
+                try:
+                    pair.close()
+                except Exception:  # noqa: BLE001  (the start error is the one to report)
+                    pass
+                raise
             pair.started = True
         return pair
 

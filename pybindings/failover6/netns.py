@@ -27,7 +27,21 @@ traffic of the clients toward one server only (RFC 7031 §4.7); the partner link
 client link are captured live with dumpcap into the lab's workdir.
 
 Everything here needs root, ``ip`` (iproute2), ``nft`` and ``dumpcap``;
-:func:`missing_tools` says what is absent.
+:func:`missing_tools` says what is absent. Process handling, configurations and the control
+API are failover6.lab's (DaemonServer, Failover6dServer, failover6d_config); this module adds
+the namespaces, nft and dumpcap. Usage::
+
+    from failover6.lab import Lab
+    with Lab(topology="netns") as lab:              # root
+        pair = lab.pair("bundled", subnets=4)       # a NetnsBundledPair, started
+        pair.wait_normal(30)
+        fleet = lab.fleet(pair, 200, duration=30, until_bound=True).start()
+        fleet.wait(60)                              # the generator runs in pair.client_netns
+        pair.partition("blackhole")                 # nft drop on the partner link
+        pair.secondary.wait_state("COMMUNICATIONS-INTERRUPTED", 30)
+        pair.heal()
+        pair.primary.block_clients()                # RFC 7031 §4.7 with nft
+    # every process, capture, nft table and namespace is gone here
 """
 
 from __future__ import annotations
@@ -37,34 +51,28 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from . import fault
 from . import lab as _lab
-from .lab import poll
-from ._paths import bin_path, daemon_path
+from ._paths import bin_path
+from .lab import (SEARCH_PATH, DaemonServer, Failover6dServer, LabError, Subnet,
+                  failover6d_config, poll, relationship_config, resolve_argv, spawn_argv, which)
 
 __all__ = ["Topology", "NsProcess", "Capture", "NetnsPairBase", "NetnsBundledServer",
-           "NetnsBundledPair", "missing_tools", "which", "subnet_layout"]
+           "NetnsBundledPair", "NetnsServerMixin", "missing_tools", "which", "subnet_layout",
+           "netns_subnets", "run", "SEARCH_PATH", "STEP_TIMEOUT", "FAILOVER_PORT"]
 
-#: Where programs are looked for: PATH, then the sbin directories a non-login shell may lack.
-SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 #: Bound on one setup step (a command, an interface coming up, a process starting).
 STEP_TIMEOUT = 15.0
 #: The RFC 8156 failover port used on the partner link.
 FAILOVER_PORT = 647
 
 _counter = itertools.count()
-
-
-def which(name: str) -> Optional[str]:
-    """The absolute path of program @p name (PATH, /usr/sbin, /sbin), or None."""
-    return shutil.which(name, path=SEARCH_PATH)
 
 
 def missing_tools(*extra: str) -> list[str]:
@@ -75,115 +83,50 @@ def missing_tools(*extra: str) -> list[str]:
     return out
 
 
-def _resolve(argv: Sequence[str]) -> list[str]:
-    argv = list(argv)
-    if argv and "/" not in argv[0]:
-        found = which(argv[0])
-        if found is None:
-            raise FileNotFoundError(f"program '{argv[0]}' not found (PATH, /usr/sbin, /sbin); "
-                                    "install it with `ci/deps --interop`")
-        argv[0] = found
-    return argv
-
-
 def run(argv: Sequence[str], ns: Optional[str] = None, *, check: bool = True,
         timeout: float = STEP_TIMEOUT, env: Optional[dict[str, str]] = None,
         input: Optional[str] = None) -> subprocess.CompletedProcess[str]:
-    """Runs @p argv to completion (in namespace @p ns when given), output captured as text.
-    @throws RuntimeError naming the command and its output when it fails and @p check."""
-    full = _resolve(argv)
+    """Runs @p argv to completion (in namespace @p ns when given), output captured as text,
+    within @p timeout seconds.
+
+    :raises LabError: it failed (naming the command and its output) and @p check, or it did
+                      not end in time.
+    """
+    full = resolve_argv(argv)
     if ns is not None:
-        full = _resolve(["ip", "netns", "exec", ns, *full])
-    r = subprocess.run(full, capture_output=True, text=True, timeout=timeout, input=input,
-                       env=None if env is None else {**os.environ, **env})
+        full = resolve_argv(["ip", "netns", "exec", ns, *full])
+    try:
+        r = subprocess.run(full, capture_output=True, text=True, timeout=timeout, input=input,
+                           env=None if env is None else {**os.environ, **env})
+    except subprocess.TimeoutExpired as e:
+        raise LabError(f"`{' '.join(full)}` did not end within {timeout:g} s") from e
     if check and r.returncode != 0:
-        raise RuntimeError(f"`{' '.join(full)}` exited with {r.returncode}: "
-                           f"{(r.stdout + r.stderr).strip()}")
+        raise LabError(f"`{' '.join(full)}` exited with {r.returncode}: "
+                       f"{(r.stdout + r.stderr).strip()}")
     return r
 
 
-class NsProcess:
-    """A program run in a namespace (``ip netns exec`` execs it, so the pid is the program's),
-    in a session of its own, output appended to @p log. kill() is SIGKILL and reap;
-    terminate() SIGTERM then SIGKILL; pause()/resume() SIGSTOP/SIGCONT; close() kills it
-    when it still runs. @p env is added to the environment (LD_PRELOAD, KEA_PIDFILE_DIR...)."""
+class NsProcess(fault.Process):
+    """A program run in namespace @p ns (``ip netns exec`` execs it, so the pid is the
+    program's) as a failover6.fault.Process (own process group, killed by close()), output
+    appended to @p log; @p env is added to the environment (LD_PRELOAD, KEA_PIDFILE_DIR...).
+    kill() is SIGKILL and reap, terminate() SIGTERM then SIGKILL, pause()/resume()
+    SIGSTOP/SIGCONT."""
 
     def __init__(self, argv: Sequence[str], ns: Optional[str], log: Path,
                  env: Optional[dict[str, str]] = None) -> None:
-        full = _resolve(argv)
-        if ns is not None:
-            full = _resolve(["ip", "netns", "exec", ns, *full])
-        self.argv = full
+        super().__init__(spawn_argv(argv, log, netns=ns), env=env, log=str(log))
         self.log = Path(log)
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as f:
-            f.write(f"==== {time.strftime('%H:%M:%S')} start {' '.join(full)}\n".encode())
-            f.flush()
-            self._proc = subprocess.Popen(full, stdout=f, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True,
-                                          env={**os.environ, **(env or {})})
-        self.pid = self._proc.pid
-
-    @property
-    def alive(self) -> bool:
-        """True while the process has not ended (a paused process is alive)."""
-        return self._proc.poll() is None
-
-    @property
-    def returncode(self) -> Optional[int]:
-        return self._proc.poll()
-
-    def _signal(self, sig: int) -> None:
-        try:
-            os.killpg(self.pid, sig)
-        except ProcessLookupError:
-            pass
-
-    def kill(self) -> None:
-        """SIGKILL to its process group, then reap."""
-        if self._proc.poll() is None:
-            self._signal(signal.SIGKILL)
-        self._proc.wait(timeout=STEP_TIMEOUT)
-
-    def terminate(self, timeout: float = 10.0) -> int:
-        """SIGTERM (and SIGCONT, should it be paused), SIGKILL after @p timeout; the exit
-        status."""
-        if self._proc.poll() is None:
-            self._signal(signal.SIGTERM)
-            self._signal(signal.SIGCONT)
-            try:
-                self._proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
-                self._proc.wait(timeout=STEP_TIMEOUT)
-        return int(self._proc.returncode)
-
-    def pause(self) -> None:
-        self._signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self._signal(signal.SIGCONT)
-
-    def wait(self, timeout: float) -> Optional[int]:
-        """The exit status, or None when still running after @p timeout seconds."""
-        try:
-            return self._proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def close(self) -> None:
-        if self._proc.poll() is None:
-            self.kill()
 
     def log_tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return f"---- {self.log} (tail) ----\n" + "\n".join(text.splitlines()[-lines:])
+        """The last @p lines of its log."""
+        return _lab.log_tail(self.log, str(self.log), lines)
 
 
 class Capture:
     """dumpcap on interface @p dev of namespace @p ns writing the classic pcap @p path (filter
-    @p bpf). Started at construction (returns once dumpcap reports "Capturing on"); stop()
-    ends it, so that the file is complete."""
+    @p bpf). Started at construction (returns once dumpcap reports "Capturing on"; dumpcap is
+    ended when it does not); stop() ends it, so that the file is complete."""
 
     def __init__(self, ns: str, dev: str, path: Path, bpf: str = "") -> None:
         self.path = Path(path)
@@ -196,14 +139,22 @@ class Capture:
 
         def started() -> bool:
             if not self.proc.alive:
-                raise RuntimeError(f"dumpcap on {dev} in {ns} exited:\n{self.proc.log_tail()}")
+                raise LabError(f"dumpcap on {dev} in {ns} exited:\n{self.proc.log_tail()}")
             return "Capturing on" in self.proc.log.read_text(errors="replace")
 
-        poll(f"dumpcap to capture on {dev} in {ns}", started, STEP_TIMEOUT, self.proc.log_tail)
+        try:
+            poll(f"dumpcap to capture on {dev} in {ns}", started, STEP_TIMEOUT,
+                 self.proc.log_tail)
+        except BaseException:
+            self.proc.close()
+            raise
 
     def stop(self) -> None:
         """Ends dumpcap (SIGTERM: it flushes and closes the file). Idempotent."""
-        self.proc.terminate(timeout=5)
+        try:
+            self.proc.terminate(timeout=5)
+        finally:
+            self.proc.close()
 
 
 class Topology:
@@ -219,7 +170,7 @@ class Topology:
             raise ValueError(f"a netns topology needs at least 2 servers, not {servers}")
         problems = missing_tools()
         if problems:
-            raise RuntimeError("a netns lab needs " + ", ".join(problems)
+            raise LabError("a netns lab needs " + ", ".join(problems)
                                + " (run as root after `ci/deps --interop`)")
         n = next(_counter)
         self.tag = tag or f"f6n{os.getpid() % 100000}x{n}"
@@ -333,16 +284,30 @@ class Topology:
         if self._closed:
             return
         self._closed = True
+        errors: list[Exception] = []
         for ns in self.namespaces:
-            pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
+            try:
+                pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
+            except LabError as e:
+                errors.append(e)
+                pids = []
             for pid in pids:
                 try:
                     os.kill(int(pid), signal.SIGKILL)
                 except (ProcessLookupError, ValueError):
                     pass
+        left: list[str] = []
         for ns in reversed(self.namespaces):
-            run(["ip", "netns", "del", ns], check=False)
+            try:
+                if run(["ip", "netns", "del", ns], check=False).returncode != 0:
+                    left.append(ns)
+            except LabError as e:
+                errors.append(e)
+                left.append(ns)
         self.namespaces.clear()
+        if left:
+            raise LabError(f"namespaces not deleted: {', '.join(left)}"
+                           + (f" ({errors[0]})" if errors else ""))
 
     def __enter__(self) -> "Topology":
         return self
@@ -352,50 +317,16 @@ class Topology:
 
 
 def subnet_layout(topo: Topology, subnets: int, *, pd: bool = True) -> list[dict[str, Any]]:
-    """Kea-schema subnet6 entries (accepted by failover6d and Kea alike), one per relay of the
-    generator: subnet i (id i+1) is selected by relay i's link-address (relay.ip-addresses),
-    pool P:<0x10+i>::1000-ffff, and, with @p pd, a /48 delegating /64s."""
-    out = []
-    for i in range(subnets):
-        prefix = f"{topo.prefix}{0x10 + i:x}::"
-        s: dict[str, Any] = {
-            "id": i + 1, "subnet": f"{prefix}/64",
-            "relay": {"ip-addresses": [topo.link_address(i)]},
-            "pools": [{"pool": f"{prefix}1000 - {prefix}ffff"}],
-        }
-        if pd:
-            s["pd-pools"] = [{"prefix": f"{topo.prefix}{0x100 + i:x}::", "prefix-len": 48,
-                              "delegated-len": 64}]
-        out.append(s)
-    return out
+    """Kea-schema subnet6 entries (accepted by failover6d and Kea alike) of netns_subnets()."""
+    return [s.config(pd) for s in netns_subnets(topo, subnets)]
 
 
-def _control(sock: Path, command: str, arguments: Optional[dict[str, Any]] = None,
-             timeout: float = 5.0) -> dict[str, Any]:
-    """One exchange over a Kea-style unix control socket (failover6d and Kea): the answer
-    object (read until it parses: Kea keeps the connection open for a while)."""
-    req: dict[str, Any] = {"command": command}
-    if arguments is not None:
-        req["arguments"] = arguments
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(str(sock))
-        s.sendall(json.dumps(req).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-            try:
-                got = json.loads(data)
-            except ValueError:
-                continue
-            break
-    answer = json.loads(data)
-    if isinstance(answer, list):  # what kea-ctrl-agent style answers look like
-        answer = answer[0]
-    return dict(answer)
+def netns_subnets(topo: Topology, subnets: int) -> list[Subnet]:
+    """The lab subnets of a netns pair, one per relay of the generator: subnet i (id i+1) is
+    selected by relay i's link-address (relay.ip-addresses), pool P:<0x10+i>::1000-ffff, and
+    a pd-pool P:<0x100+i>::/48 delegating /64s."""
+    return [Subnet(i + 1, f"{topo.prefix}{0x10 + i:x}::", topo.link_address(i),
+                   f"{topo.prefix}{0x100 + i:x}::", 48, 64) for i in range(subnets)]
 
 
 class _NftRules:
@@ -416,113 +347,44 @@ class _NftRules:
         return bool(self._parts)
 
     def clear(self) -> None:
+        """Removes every rule (each table even when removing another one failed)."""
         parts, self._parts = self._parts, []
+        errors: list[Exception] = []
         for p in parts:
-            p.heal()
-            p.close()
+            try:
+                p.close()
+            except Exception as e:  # noqa: BLE001  (remove the others, then report)
+                errors.append(e)
+        if errors:
+            raise LabError(f"removing nft rules: {errors[0]}") from errors[0]
 
 
-class NetnsServerMixin:
-    """What the servers of a netns pair share: their namespace, the process, the §4.7 client
-    block, the lab's event marks. Subclasses provide _argv(), _env(), _ready() and state()."""
 
-    ns: str
+class NetnsServerMixin(DaemonServer):
+    """What the servers of a netns pair share beyond DaemonServer (process handling): their
+    namespace (the process runs there), the §4.7 client block with nft, the pair's event
+    marks. Subclasses call _init_netns() after their server __init__ and provide _argv(),
+    _ready() and state()."""
+
     index: int
-    name: str
-    log_path: Path
-    proc: Optional[NsProcess]
     pair: "NetnsPairBase"
+    address: str
 
-    def _init_netns(self, pair: "NetnsPairBase", index: int, name: str, role: str,
-                    workdir: Path, log_path: Path) -> None:
-        address = pair.topology.server_address(index)
-        _lab.Server.__init__(self, name, role, f"[{address}]:547",  # type: ignore[arg-type]
-                             log_path)
-        self.pair, self.index, self.address = pair, index, address
+    def _init_netns(self, pair: "NetnsPairBase", index: int) -> None:
+        self.pair, self.index = pair, index
+        self.address = pair.topology.server_address(index)
         self.ns = pair.topology.server_ns[index]
-        self.workdir = workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = None
+        self.netns = self.ns
+        self.lab = pair.lab
         self._blocked = _NftRules()
 
     @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.alive
-
-    @property
-    def process(self) -> Optional[NsProcess]:
-        """The server's process (what Lab.processes() looks at)."""
-        return self.proc
+    def proc(self) -> Optional[fault.Process]:
+        """The server's process (the same as ``process``)."""
+        return self.process
 
     def _mark(self, what: str) -> None:
-        self.pair.mark(what, server=self.name)
-
-    def _argv(self) -> list[str]:
-        raise NotImplementedError
-
-    def _env(self) -> dict[str, str]:
-        return {}
-
-    def _ready(self) -> bool:
-        raise NotImplementedError
-
-    def _prepare(self) -> None:
-        """Writes the configuration (called by start())."""
-
-    def start(self) -> None:
-        if self.alive:
-            raise RuntimeError(f"{self.name} is already running")
-        self._prepare()
-        self.proc = NsProcess(self._argv(), self.ns, self.log_path, env=self._env())
-        self._mark("start")
-
-        def ready() -> bool:
-            assert self.proc is not None
-            if not self.proc.alive:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode} while "
-                                   f"starting:\n{self.proc.log_tail()}")
-            try:
-                return self._ready()
-            except (OSError, ValueError):
-                return False
-
-        poll(f"{self.name} to answer on its control socket", ready, STEP_TIMEOUT,
-             lambda: self.proc.log_tail() if self.proc else "")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.alive:
-            self.proc.terminate(timeout=10)
-            self._mark("stop")
-
-    def kill(self) -> None:
-        if self.proc is None or not self.proc.alive:
-            raise RuntimeError(f"{self.name} is not running")
-        self.proc.kill()
-        self._mark("kill")
-
-    def pause(self) -> None:
-        if self.proc is None or not self.proc.alive:
-            raise RuntimeError(f"{self.name} is not running")
-        self.proc.pause()
-        self._mark("pause")
-
-    def resume(self) -> None:
-        if self.proc is None or not self.proc.alive:
-            raise RuntimeError(f"{self.name} is not running")
-        self.proc.resume()
-        self._mark("resume")
-
-    def restart(self, *, wipe: bool = False) -> None:
-        if self.alive:
-            assert self.proc is not None
-            self.proc.kill()
-            self._mark("kill")
-        if wipe:
-            self.wipe_storage()
-        self.start()
-
-    def wipe_storage(self) -> None:
-        raise NotImplementedError
+        self.mark(what)
 
     def block_clients(self) -> None:
         """Drops the clients' UDP traffic (port 547) to this server, in its namespace, from
@@ -530,17 +392,20 @@ class NetnsServerMixin:
         if not self._blocked.active:
             for a in self.pair.topology.client_addresses:
                 self._blocked.apply(self.ns, a, direction="in", proto="udp", port=547)
-            self._mark("block-clients")
+            self.mark("block-clients")
 
     def unblock_clients(self) -> None:
+        """Undoes block_clients()."""
         if self._blocked.active:
             self._blocked.clear()
-            self._mark("unblock-clients")
+            self.mark("unblock-clients")
 
     def close(self) -> None:
-        self._blocked.clear()
-        if self.proc is not None:
-            self.proc.close()
+        """Removes the client block and ends the process. Idempotent."""
+        try:
+            self._blocked.clear()
+        finally:
+            super().close()
 
 
 class NetnsPairBase(_lab.PairAdapter):
@@ -560,18 +425,21 @@ class NetnsPairBase(_lab.PairAdapter):
         return out
 
     def _init_base(self, lab: Any, name: str, target: str, workdir: Path) -> None:
+        """Sets up what close() tears down (call it first in __init__, inside the try whose
+        except calls close())."""
         self.lab = lab
         self.name = name
         self.target = target
-        self.workdir = workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.topology = Topology()
+        self.servers = []
         self._captures: list[Capture] = []
         self._partition = _NftRules()
         self.started = False
         self._next_client = 0
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
         #: Short directory for unix sockets (107 octets at most in a path).
         self.sockdir = Path(tempfile.mkdtemp(prefix="f6n-"))
+        self.topology = Topology()
 
     # ---- what the generator needs ------------------------------------------------------------
 
@@ -614,14 +482,9 @@ class NetnsPairBase(_lab.PairAdapter):
                  "--json", str(out), *args], ns=self.topology.client_ns, timeout=timeout,
                 check=False)
         if not out.exists():
-            raise RuntimeError(f"failover6 generate exited with {r.returncode}:\n"
+            raise LabError(f"failover6 generate exited with {r.returncode}:\n"
                                f"{r.stdout}{r.stderr}")
         return dict(json.loads(out.read_text()))
-
-    # ---- events ----------------------------------------------------------------------------
-
-    def _mark(self, what: str, **fields: Any) -> None:
-        self.mark(what, **fields)
 
     # ---- captures --------------------------------------------------------------------------
 
@@ -648,6 +511,9 @@ class NetnsPairBase(_lab.PairAdapter):
         for c in self._captures:
             c.stop()
 
+    def _normal_report(self) -> str:
+        return "\n".join(f"{s.name}: {s.state()}\n{s.log_tail()}" for s in self.servers)
+
     # ---- partner link ----------------------------------------------------------------------
 
     def partition(self, mode: str = "blackhole", *, drop: Optional[str] = None) -> None:
@@ -661,19 +527,24 @@ class NetnsPairBase(_lab.PairAdapter):
             direction = "both"
         elif mode == "one-way":
             if drop not in ("to-secondary", "to-primary"):
-                raise ValueError(f"one-way needs drop='to-secondary' or 'to-primary', not {drop!r}")
+                raise LabError(f"one-way needs drop='to-secondary' or 'to-primary', not {drop!r}")
             direction = "out" if drop == "to-secondary" else "in"
+        elif mode in ("reset", "refuse"):
+            raise LabError(f"partition mode {mode!r} is not available in netns mode "
+                           "(nft drops): use 'blackhole' or 'one-way'")
         else:
-            raise ValueError(f"partition mode {mode!r} is not available in netns mode "
-                             "(nft drops): use 'blackhole' or 'one-way'")
+            raise LabError(f"partition mode {mode!r}: blackhole, reset, refuse or one-way")
+        if drop is not None and mode != "one-way":
+            raise LabError(f"drop= goes with mode 'one-way' only, not {mode!r}")
         self._partition.clear()
         self._partition.apply(topo.server_ns[0], peer, direction=direction, proto="tcp",
                               port=None)
-        self._mark(f"partition-{mode}" + (f"-{drop}" if drop else ""))
+        self.mark("partition", mode=mode, drop=drop)
 
     def heal(self) -> None:
+        """Removes the partition's nft rules."""
         self._partition.clear()
-        self._mark("heal")
+        self.mark("heal")
 
     def delay(self, seconds: float) -> None:
         """Delays the partner link both ways with tc netem; a clear error where the kernel has
@@ -686,33 +557,60 @@ class NetnsPairBase(_lab.PairAdapter):
             r = run(["tc", "qdisc", "replace", "dev", "ha0", "root", "netem", "delay",
                      f"{seconds * 1000:.0f}ms"], ns=ns, check=False)
             if r.returncode != 0:
-                raise RuntimeError("partner-link delay in netns mode needs tc netem, which this "
+                raise LabError("partner-link delay in netns mode needs tc netem, which this "
                                    f"kernel refused: {(r.stdout + r.stderr).strip()}")
-        self._mark(f"delay {seconds:g}s")
+        self.mark("delay", seconds=seconds)
 
     # ---- life ------------------------------------------------------------------------------
 
     def wait_normal(self, timeout: float = 30) -> None:
         raise NotImplementedError
 
-    def close(self) -> None:
-        """Ends the servers and the captures, removes the nft rules and the namespaces."""
-        for s in self._netns_servers():
-            try:
-                s.close()
-            except Exception:  # noqa: BLE001  (teardown must go on)
-                pass
+    #: the attributes naming the servers, in the order start() starts them
+    start_order: tuple[str, ...] = ("primary", "secondary")
+
+    def start(self) -> None:
+        """Starts the captures, then the servers in start_order (each answering its control
+        socket); wait_normal() waits for the pair to settle. When a step fails, what started
+        is stopped before the error is raised."""
         try:
-            self._partition.clear()
-        except Exception:  # noqa: BLE001
-            pass
-        for c in self._captures:
+            if not self._captures:
+                self._start_captures()
+            for name in self.start_order:
+                s: _lab.Server = getattr(self, name)
+                if not s.alive:
+                    s.start()
+        except BaseException:
+            self.stop()
+            raise
+        self.started = True
+
+    def stop(self) -> None:
+        """Stops the servers (SIGTERM) and the captures; the namespaces stay (close())."""
+        for s in self._netns_servers():
+            s.stop()
+        self.stop_captures()
+
+    def close(self) -> None:
+        """Ends the servers and the captures, removes the nft rules and the namespaces (every
+        step runs even when an earlier one failed; the first error is raised at the end).
+        Idempotent; safe on a pair whose __init__ failed halfway."""
+        steps: list[Any] = [s.close for s in self._netns_servers()]
+        if hasattr(self, "_partition"):
+            steps.append(self._partition.clear)
+        steps += [c.stop for c in getattr(self, "_captures", [])]
+        if hasattr(self, "topology"):
+            steps.append(self.topology.close)
+        errors: list[Exception] = []
+        for step in steps:
             try:
-                c.stop()
-            except Exception:  # noqa: BLE001
-                pass
-        self.topology.close()
-        shutil.rmtree(self.sockdir, ignore_errors=True)
+                step()
+            except Exception as e:  # noqa: BLE001  (teardown must go on)
+                errors.append(e)
+        if hasattr(self, "sockdir"):
+            shutil.rmtree(self.sockdir, ignore_errors=True)
+        if errors:
+            raise LabError(f"{self.name}: teardown: {errors[0]}") from errors[0]
 
     def __enter__(self) -> "NetnsPairBase":
         return self
@@ -721,69 +619,20 @@ class NetnsPairBase(_lab.PairAdapter):
         self.close()
 
 
-class NetnsBundledServer(NetnsServerMixin, _lab.Server):
+class NetnsBundledServer(NetnsServerMixin, Failover6dServer):
     """failover6d in its namespace, serving the client link at its address port 547 and
-    speaking RFC 8156 over the partner link."""
+    speaking RFC 8156 over the partner link (status, state, partner-down, leases over its
+    control socket: see failover6.lab.Failover6dServer)."""
 
     def __init__(self, pair: "NetnsBundledPair", index: int, name: str, role: str) -> None:
-        self._init_netns(pair, index, name, role, pair.workdir / name,
-                         pair.workdir / name / "failover6d.log")
-        self.config_path = self.workdir / "failover6d.json"
-        self.socket = pair.sockdir / f"{name}.sock"
-        self.journal = self.workdir / "var" / "leases6.journal"
-        self.env: dict[str, str] = {}
+        Failover6dServer.__init__(self, name, role, pair.workdir / name,
+                                  pair.sockdir / f"{name}.sock",
+                                  f"[{pair.topology.server_address(index)}]:547",
+                                  netns_subnets(pair.topology, pair.subnets))
+        self._init_netns(pair, index)
 
-    def _prepare(self) -> None:
-        cfg = self.pair._config(self)  # type: ignore[attr-defined]
-        self.config_path.write_text(json.dumps(cfg, indent=2))
-
-    def _argv(self) -> list[str]:
-        return [str(daemon_path()), "--config", str(self.config_path)]
-
-    def _env(self) -> dict[str, str]:
-        return self.env
-
-    def _ready(self) -> bool:
-        return bool(_control(self.socket, "status", timeout=2)["result"] == 0)
-
-    def status(self) -> dict[str, Any]:
-        return dict(_control(self.socket, "status")["arguments"])
-
-    def state(self, relationship: Optional[str] = None) -> str:
-        """The relationship's RFC 8156 state ("NORMAL", ...), "(down)" when not answering."""
-        if not self.alive:
-            return "(down)"
-        try:
-            rels = self.status()["relationships"]
-        except (OSError, ValueError, KeyError):
-            return "(down)"
-        for r in rels:
-            if relationship is None or r["name"] == relationship:
-                return str(r["state"])
-        raise KeyError(f"{self.name} has no relationship {relationship}")
-
-    def partner_state(self, relationship: Optional[str] = None) -> str:
-        for r in self.status()["relationships"]:
-            if relationship is None or r["name"] == relationship:
-                return str(r.get("partner-state", ""))
-        raise KeyError(f"{self.name} has no relationship {relationship}")
-
-    def partner_down(self, relationship: Optional[str] = None) -> None:
-        args = ["partner-down"] + ([relationship] if relationship else [])
-        r = run([str(bin_path("failover6")), "ctl", "--config", str(self.config_path), *args])
-        self._mark("partner-down")
-        del r
-
-    def leases(self) -> list[dict[str, Any]]:
-        r = run([str(bin_path("failover6")), "ctl", "--config", str(self.config_path),
-                 "leases"], timeout=60)
-        return list(json.loads(r.stdout)["leases"])
-
-    def wipe_storage(self) -> None:
-        if self.alive:
-            raise RuntimeError(f"{self.name} runs: kill it before wiping its storage")
-        shutil.rmtree(self.workdir / "var", ignore_errors=True)
-        self._mark("wipe-storage")
+    def config(self) -> dict[str, Any]:
+        return self.pair._config(self)  # type: ignore[attr-defined, no-any-return]
 
 
 class NetnsBundledPair(NetnsPairBase):
@@ -812,22 +661,21 @@ class NetnsBundledPair(NetnsPairBase):
             raise ValueError(f"partner_link={partner_link!r}: netns pairs partition with nft")
         del client_proxy  # block_clients() uses nft in netns mode
         wd = Path(workdir or (lab.workdir if lab is not None else tempfile.mkdtemp()))
-        self._init_base(lab, name, "bundled", wd / name)
+        self.name = name
         self.subnets, self.mclt, self.pd = subnets, mclt, pd
-        self.timers = {"valid-lifetime": valid, "preferred-lifetime": preferred,
-                       "renew-timer": t1, "rebind-timer": t2}
+        self.timers = {"valid": valid, "preferred": preferred, "t1": t1, "t2": t2}
         self.auto_partner_down, self.max_unacked, self.keepalive = (auto_partner_down,
                                                                      max_unacked, keepalive)
         self.startup_time = startup_time
         self.failover_ports = (FAILOVER_PORT,)
         try:
+            self._init_base(lab, name, "bundled", wd / name)
             self.primary = NetnsBundledServer(self, 0, f"{name}-primary", "primary")
             self.secondary = NetnsBundledServer(self, 1, f"{name}-secondary", "secondary")
             self._f6 = [self.primary, self.secondary]
             self.servers = list(self._f6)
             if skew:
-                from .fault import skew_env
-                self.secondary.env = dict(skew_env(skew))
+                self.secondary.env = _lab._skew_env(skew)
             if start:
                 self.start()
         except BaseException:
@@ -837,53 +685,21 @@ class NetnsBundledPair(NetnsPairBase):
     def _config(self, server: NetnsBundledServer) -> dict[str, Any]:
         topo = self.topology
         me, peer = server.index, 1 - server.index
-        rel: dict[str, Any] = {
-            "name": self.name, "role": server.role,
-            "this-server": f"[{topo.partner_address(me)}]:{FAILOVER_PORT}",
-            "peer": f"[{topo.partner_address(peer)}]:{FAILOVER_PORT}",
-            "mclt": self.mclt, "keepalive": self.keepalive, "max-unacked": self.max_unacked,
-            "subnets": list(range(1, self.subnets + 1)), "insecure": True,
-        }
-        if self.auto_partner_down is not None:
-            rel["auto-partner-down"] = self.auto_partner_down
-        if self.startup_time is not None:
-            rel["startup-time"] = self.startup_time
-        return {
-            "Dhcp6": {
-                **self.timers,
-                "server-id": {"type": "EN", "enterprise-id": 2495,
-                              "identifier": server.name.encode().hex()},
-                "data-directory": str(server.workdir / "var"),
-                "lease-database": {"type": "memfile", "persist": True,
-                                   "name": str(server.journal)},
-                "control-socket": {"socket-type": "unix", "socket-name": str(server.socket)},
-                "subnet6": subnet_layout(topo, self.subnets, pd=self.pd),
-                "loggers": [{"name": "failover6d", "severity": "INFO",
-                             "output_options": [{"output": "stdout"}]}],
-            },
-            "Failover6": {"listen": [server.dhcp], "relationships": [rel]},
-        }
+        rel = relationship_config(
+            self.name, server.role, f"[{topo.partner_address(me)}]:{FAILOVER_PORT}",
+            f"[{topo.partner_address(peer)}]:{FAILOVER_PORT}", mclt=self.mclt,
+            keepalive=self.keepalive, max_unacked=self.max_unacked,
+            subnets=[x.id for x in server.subnets], auto_partner_down=self.auto_partner_down,
+            startup_time=self.startup_time)
+        return failover6d_config(
+            server.name, storage_dir=server.storage_dir, socket_path=server.socket,
+            listen=server.dhcp, subnets=[x.config(self.pd) for x in server.subnets],
+            relationships=[rel], **self.timers)
 
-    def start(self) -> None:
-        """Starts the captures, then the secondary and the primary (each answering its control
-        socket); wait_normal() waits for the failover link."""
-        if not self._captures:
-            self._start_captures()
-        for s in (self.secondary, self.primary):
-            if not s.alive:
-                s.start()
-        self.started = True
-
-    def stop(self) -> None:
-        for s in (self.primary, self.secondary):
-            s.stop()
-        self.stop_captures()
+    #: the secondary first, so that the primary finds its partner listening
+    start_order = ("secondary", "primary")
 
     def wait_normal(self, timeout: float = 30) -> None:
         """Both servers NORMAL and each seeing its partner NORMAL."""
-        def normal() -> bool:
-            return all(s.state() == "NORMAL" and s.partner_state() == "NORMAL"
-                       for s in self._f6)
-        poll("both servers NORMAL", normal, timeout,
-             lambda: "\n".join(f"{s.name}: {s.state()}\n{s.proc.log_tail() if s.proc else ''}"
-                               for s in self._f6))
+        poll("both servers NORMAL with their partner NORMAL",
+             lambda: all(s.in_normal() for s in self._f6), timeout, self._normal_report)

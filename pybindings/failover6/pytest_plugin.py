@@ -9,6 +9,21 @@ in a conftest.py. Fixtures:
 - ``bundled_pair``: a started bundled pair of ``lab`` in NORMAL (parameters from an indirect
   parametrization, e.g. ``@pytest.mark.parametrize("bundled_pair", [{"tls": True}],
   indirect=True)``).
+
+Example (a test file)::
+
+    import pytest
+    pytest_plugins = ["failover6.pytest_plugin"]
+
+    @pytest.mark.parametrize("bundled_pair", [{"subnets": 2, "client_proxy": True}],
+                             indirect=True)
+    def test_failover(bundled_pair, lab):
+        fleet = lab.fleet(bundled_pair, clients=50).start()
+        fleet.wait_bound(50, timeout=30)
+        bundled_pair.primary.kill()
+        bundled_pair.secondary.wait_state("COMMUNICATIONS-INTERRUPTED", 20)
+        fleet.stop()
+        assert lab.check().ok                       # lab.close() runs after the test
 """
 
 from __future__ import annotations
@@ -24,22 +39,28 @@ from .lab import Lab, Pair
 
 
 def _log_to(path: Path) -> Any:
+    """A log function that appends each line to @p path."""
     def log(line: str) -> None:
         with open(path, "a") as f:
             f.write(line + "\n")
     return log
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    """A loopback Lab whose workdir is tmp_path/lab (events in tmp_path/lab/events.log)."""
+def _lab_in(tmp_path: Path, topology: str) -> Iterator[Lab]:
+    """A Lab of @p topology in tmp_path/lab (events in events.log there), closed after."""
     workdir = tmp_path / "lab"
     workdir.mkdir()
-    the_lab = Lab(workdir, topology="loopback", log=_log_to(workdir / "events.log"))
+    the_lab = Lab(workdir, topology=topology, log=_log_to(workdir / "events.log"))
     try:
         yield the_lab
     finally:
         the_lab.close()
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    """A loopback Lab whose workdir is tmp_path/lab (events in tmp_path/lab/events.log)."""
+    yield from _lab_in(tmp_path, "loopback")
 
 
 def netns_skip_reason() -> str | None:
@@ -58,13 +79,7 @@ def lab_netns(tmp_path: Path) -> Iterator[Lab]:
     reason = netns_skip_reason()
     if reason is not None:
         pytest.skip(reason)
-    workdir = tmp_path / "lab"
-    workdir.mkdir()
-    the_lab = Lab(workdir, topology="netns", log=_log_to(workdir / "events.log"))
-    try:
-        yield the_lab
-    finally:
-        the_lab.close()
+    yield from _lab_in(tmp_path, "netns")
 
 
 @pytest.fixture

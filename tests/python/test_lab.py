@@ -9,16 +9,17 @@ waits built on it). Needs failover6d, failover6 and the failover6.fault module.
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from failover6._paths import build_dir
+from failover6._paths import build_dir, daemon_path
 
 fault = pytest.importorskip("failover6.fault", reason="failover6.fault (part F) is not built")
 
-from failover6.fleet import Fleet  # noqa: E402
+from failover6.fleet import Fleet, FleetError  # noqa: E402
 from failover6.lab import (  # noqa: E402
     BundledPair,
     BundledServer,
@@ -27,6 +28,7 @@ from failover6.lab import (  # noqa: E402
     LabError,
     LabTimeout,
     Pair,
+    free_port,
     pid_alive,
     poll,
 )
@@ -189,3 +191,52 @@ def test_skewed_secondary_still_pairs_within_tolerance(lab: Lab) -> None:
     assert isinstance(prim, BundledServer) and prim.process is not None
     assert not any(e.startswith(b"FAKETIME=")
                    for e in Path(f"/proc/{prim.process.pid}/environ").read_bytes().split(b"\0"))
+
+
+def test_failed_start_tears_the_pair_down_at_once(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The primary's daemon exits at start (the secondary's runs): Lab.pair raises the
+    daemon's exit and has already ended the secondary and closed the partner-link proxy."""
+    real = daemon_path()
+    fake = tmp_path / "failover6d"
+    fake.write_text("#!/bin/sh\ncase \"$2\" in *primary*) echo refusing; exit 3;; esac\n"
+                    f"exec {real} \"$@\"\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("FAILOVER6_DAEMON", str(fake))
+    lab = Lab(tmp_path / "lab", log=None)
+    try:
+        with pytest.raises(LabError, match="exited with 3") as err:
+            lab.pair("bundled", subnets=1, client_proxy=True)
+        assert "refusing" in str(err.value)  # the log tail is in the error
+        (pair,) = lab.pairs
+        assert isinstance(pair, BundledPair)
+        sec = pair.secondary
+        assert sec.process is not None and not pid_alive(sec.process.pid)
+        assert lab.processes() == []
+        with pytest.raises(OSError):  # the partner-link proxy no longer listens
+            socket.create_connection(("::1", pair.proxy().port), timeout=2).close()
+        assert [e["what"] for e in lab.events][-1] == "start-failed"
+    finally:
+        lab.close()
+
+
+def test_fleet_stop_right_after_start_and_errors_surface(tmp_path: Path) -> None:
+    """stop() just after start() ends the run (the generator clears its stop flag when its run
+    begins, so an early stop must not be lost), and a run that fails raises FleetError from
+    wait(), wait_bound() and stop()."""
+    dead = f"[::1]:{free_port(socket.SOCK_DGRAM)}"
+    for seed in range(1, 21):
+        fleet = Fleet([dead], 2, seed=seed).start()
+        began = time.monotonic()
+        summary = fleet.stop(timeout=10)
+        assert summary is not None and not fleet.running
+        assert time.monotonic() - began < 5
+    bad = Fleet([dead], 2, pcap=tmp_path / "no-such-dir" / "f.pcap").start()
+    with pytest.raises(FleetError, match="no-such-dir"):
+        bad.wait_bound(1, timeout=10)
+    with pytest.raises(FleetError, match="no-such-dir"):
+        bad.wait(10)
+    with pytest.raises(FleetError, match="no-such-dir"):
+        bad.stop()
+    bad.close()  # never raises for a failed run
+    assert isinstance(bad.error, Exception)

@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from failover6 import netns
-from failover6._paths import bin_path
-from failover6.lab import Lab
+from failover6._paths import bin_path, daemon_path
+from failover6.lab import Lab, LabError, pid_alive
 
 _missing = netns.missing_tools()
 pytestmark = pytest.mark.skipif(bool(_missing),
@@ -103,9 +103,32 @@ def test_bundled_pair_normal_bind_partition_heal(tmp_path: Path) -> None:
         (clients,) = pair.client_pcaps()
         assert any(f[3] == 547 and f[0] == pair.topology.server_address(0)
                    for f in frames(clients)), "no reply of the primary on the client link"
-        whats = [e["what"] for e in lab.events]
-        assert "partition-blackhole" in whats and "heal" in whats
+        marks = [(e["what"], e.get("mode")) for e in lab.events]
+        assert ("partition", "blackhole") in marks and ("heal", None) in marks, marks
     assert gone(spaces), "namespaces left behind"
+
+
+def test_failed_start_leaves_no_namespace_process_or_capture(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The primary's daemon exits at start: Lab.pair raises the daemon's exit, and the pair is
+    torn down at once (namespaces, dumpcap, the secondary's failover6d), before lab.close()."""
+    real = daemon_path()
+    fake = tmp_path / "failover6d"
+    fake.write_text("#!/bin/sh\ncase \"$2\" in *primary*) echo refusing; exit 3;; esac\n"
+                    f"exec {real} \"$@\"\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("FAILOVER6_DAEMON", str(fake))
+    with Lab(tmp_path / "lab", topology="netns", log=None) as lab:
+        with pytest.raises(LabError, match="exited with 3"):
+            lab.pair("bundled", subnets=1)
+        (pair,) = lab.pairs
+        assert isinstance(pair, netns.NetnsBundledPair)
+        assert gone([pair.topology.client_ns, *pair.topology.server_ns])
+        assert pair.secondary.process is not None  # it was started, then ended
+        pids = [pair.secondary.process.pid, *(c.proc.pid for c in pair._captures)]
+        assert len(pids) == 3 and not any(pid_alive(p) for p in pids), pids
+        assert lab.processes() == []
+        assert any(e["what"] == "start-failed" for e in lab.events)
 
 
 def test_bundled_block_clients_toward_primary(bundled: netns.NetnsBundledPair) -> None:
