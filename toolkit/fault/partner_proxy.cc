@@ -169,7 +169,9 @@ struct PartnerProxy::Impl {
     tcp::socket up;
     std::array<Dir, 2> dirs;
     bool has_up = false;     ///< An upstream connection is established.
-    bool lost = false;       ///< A fault dropped bytes (or an EOF) of this connection.
+    bool silent = false;     ///< Accepted during a blackhole: never gets an upstream one.
+    /// Per direction: a fault dropped bytes (or the EOF) of it, so its stream has a hole.
+    std::array<bool, 2> lost{};
     bool closed = false;
     wire::Address peer_wire;  ///< The connecting side's address, for the pcap.
     std::uint16_t peer_port = 0;
@@ -211,6 +213,7 @@ struct PartnerProxy::Impl {
     ++stats.open_connections;
     if (mode == ProxyMode::Blackhole) {
       // A partition: the connection is accepted (the SYN got to some host) and stays silent.
+      c->silent = true;
       read(c, 0);
       return;
     }
@@ -264,7 +267,7 @@ struct PartnerProxy::Impl {
       }
       if (dropping(*c, d)) {
         (d == 0 ? stats.dropped_to_target : stats.dropped_from_target) += n;
-        c->lost = true;
+        c->lost[d] = true;
         read(c, d);
         return;
       }
@@ -287,7 +290,7 @@ struct PartnerProxy::Impl {
       return;
     }
     if (dropping(*c, d)) {  // the FIN is lost like the bytes
-      c->lost = true;
+      c->lost[d] = true;
       return;
     }
     maybe_shut(c, d);
@@ -392,28 +395,44 @@ struct PartnerProxy::Impl {
     return all.size();
   }
 
+  /// Sets the mode, then resets every connection that would now deliver a stream with a hole.
   void set_mode(ProxyMode m, std::string event) {
     mode = m;
     events.push_back({unix_now(), std::move(event)});
+    reset_damaged();
+  }
+
+  /// Whether @p c must be reset under the current mode: delivery resumed in a direction
+  /// that lost bytes (or its EOF), or the link is no longer a partition and @p c is silent
+  /// (accepted during a blackhole, it has no upstream connection and never carries a byte).
+  /// A connection whose upstream connect is still pending has lost nothing.
+  bool damaged(const Conn& c) const {
+    if (c.silent) return mode != ProxyMode::Blackhole;
+    for (int d = 0; d < 2; ++d)
+      if (c.lost[d] && !dropping(c, d)) return true;
+    return false;
+  }
+
+  /// Resets (RST both ways) every connection damaged() under the current mode. TCP delivers
+  /// every byte in order or the connection dies, so no receiver ever sees a hole.
+  void reset_damaged() {
+    std::vector<ConnPtr> victims;
+    for (const auto& c : conns)
+      if (damaged(*c)) victims.push_back(c);
+    for (const auto& c : victims) abort_conn(c);
+    stats.resets += victims.size();
   }
 
   void do_pass() {
-    set_mode(ProxyMode::Pass, "pass");
-    std::vector<ConnPtr> lost;
+    set_mode(ProxyMode::Pass, "pass");  // resets the damaged connections
+    auto now = Clock::now();
     for (const auto& c : conns) {
-      if (c->lost || !c->has_up) {
-        lost.push_back(c);
-        continue;
-      }
-      auto now = Clock::now();
       for (int d = 0; d < 2; ++d) {
         auto& dir = c->dirs[d];
         for (auto& chunk : dir.queue) chunk.due = std::min(chunk.due, now);
         if (dir.timer_pending) dir.timer.cancel();  // its handler calls write()
       }
     }
-    for (const auto& c : lost) abort_conn(c);
-    stats.resets += lost.size();
   }
 
   // ---- pcap ----------------------------------------------------------------------------------

@@ -79,8 +79,16 @@ struct ProxyEvent {
 /// - refuse(): like reset(), and new connections are reset as soon as they are accepted,
 ///   like a host whose listener is gone, until another mode is set.
 /// - pass_through(): bytes flow again. Bytes held by delay are delivered at once (in order).
-///   A connection that lost bytes to a fault is reset now: its byte stream has a hole, so
-///   neither side could parse what follows; the partners reconnect, as after a real outage.
+///
+/// Holes: TCP delivers every byte in order or the connection dies, so whenever a mode change
+/// (any of the above, not only pass_through()) resumes delivery in a direction in which a
+/// connection lost bytes (or its FIN) to a fault, that connection is reset (RST both ways)
+/// as part of the change: neither side could parse what follows a hole; the partners
+/// reconnect, as after a real outage. E.g. blackhole() then delay(), or one_way(ToTarget)
+/// then one_way(FromTarget). A direction that is still dropped keeps its connection open;
+/// a connection that lost nothing is never reset by a mode change. A connection accepted
+/// during a blackhole (silent, no upstream) is reset by any change to a mode other than
+/// blackhole.
 ///
 /// A reset on one side (or a failed write) resets the other; an EOF is passed on as a
 /// shutdown of the other side's sending half once the queued bytes are delivered.
@@ -122,7 +130,7 @@ class PartnerProxy {
   /// @brief The current mode.
   ProxyMode mode() const;
 
-  /// @brief Heals every fault; see the class comment.
+  /// @brief Heals every fault; resets connections with a hole (see the class comment).
   void pass_through();
   /// @brief Drops every byte both ways from now on.
   void blackhole();
@@ -131,10 +139,12 @@ class PartnerProxy {
   std::size_t reset();
   /// @brief Resets every open connection and every new one until another mode is set.
   void refuse();
-  /// @brief Delivers every byte @p seconds late, in order, both ways.
+  /// @brief Delivers every byte @p seconds late, in order, both ways; resets connections
+  ///        with a hole (see the class comment).
   /// @throws std::invalid_argument unless 0 <= seconds <= 3600.
   void delay(double seconds);
-  /// @brief Drops bytes in direction @p drop only.
+  /// @brief Drops bytes in direction @p drop only; resets connections with a hole in the
+  ///        other direction (see the class comment).
   void one_way(LinkDirection drop);
 
   /// @brief A snapshot of the counters (also after close()).

@@ -271,6 +271,103 @@ BOOST_AUTO_TEST_CASE(one_way_drops_one_direction_only) {
   BOOST_TEST(p.stats().drop == "from-target");
 }
 
+BOOST_AUTO_TEST_CASE(blackhole_then_delay_resets_the_damaged_connection) {
+  Listener l;
+  PartnerProxy p(l.endpoint());
+  auto k = open_link(l, p);
+  p.blackhole();
+  send_text(k.client, "lost");
+  BOOST_TEST(eventually([&] { return p.stats().dropped_to_target == 4; }));
+  auto silent = connect_to(p.port());  // accepted during the blackhole, no upstream
+  BOOST_TEST(eventually([&] { return p.stats().connections == 2; }));
+  p.delay(0.2);  // delivery resumes: the stream with a hole must not go on
+  BOOST_TEST(p.stats().resets == 2U);  // applied when delay() returns
+  BOOST_TEST(p.stats().open_connections == 0U);
+  BOOST_TEST(wait_end(k.client) == ECONNRESET);
+  BOOST_TEST(wait_end(k.server) == ECONNRESET);
+  BOOST_TEST(wait_end(silent) == ECONNRESET);
+  // A new connection works, with the delay.
+  auto fresh = open_link(l, p);
+  auto t0 = Clock::now();
+  send_text(fresh.client, "late");
+  BOOST_TEST(recv_n(fresh.server, 4) == "late");
+  auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  BOOST_TEST(waited_ms >= 200);
+  BOOST_TEST(to_string(p.mode()) == "delay");
+  auto ev = p.events();
+  BOOST_REQUIRE(ev.size() == 3U);
+  BOOST_TEST(ev[1].what == "blackhole");
+  BOOST_TEST(ev[2].what == "delay");
+}
+
+BOOST_AUTO_TEST_CASE(one_way_switch_resets_the_connection_that_lost_bytes) {
+  Listener l;
+  PartnerProxy p(l.endpoint());
+  auto k = open_link(l, p);
+  p.one_way(LinkDirection::ToTarget);
+  send_text(k.client, "dropped");
+  send_text(k.server, "flows");
+  BOOST_TEST(recv_n(k.client, 5) == "flows");
+  BOOST_TEST(eventually([&] { return p.stats().dropped_to_target == 7; }));
+  // The damaged direction stays dropped: no reset yet.
+  p.blackhole();
+  BOOST_TEST(p.stats().resets == 0U);
+  BOOST_TEST(p.stats().open_connections == 1U);
+  BOOST_TEST(nothing_readable(k.client));
+  BOOST_TEST(nothing_readable(k.server));
+  // Now to-target flows again: the connection with the hole is reset.
+  p.one_way(LinkDirection::FromTarget);
+  BOOST_TEST(p.stats().resets == 1U);
+  BOOST_TEST(p.stats().open_connections == 0U);
+  BOOST_TEST(wait_end(k.client) == ECONNRESET);
+  BOOST_TEST(wait_end(k.server) == ECONNRESET);
+  // A new connection sees the new one-way fault.
+  auto fresh = open_link(l, p);
+  send_text(fresh.server, "gone");
+  BOOST_TEST(eventually([&] { return p.stats().dropped_from_target == 4; }));
+  send_text(fresh.client, "up");
+  BOOST_TEST(recv_n(fresh.server, 2) == "up");
+  BOOST_TEST(nothing_readable(fresh.client));
+  // Healing resets it too: from-target lost "gone".
+  p.pass_through();
+  BOOST_TEST(wait_end(fresh.client) == ECONNRESET);
+  BOOST_TEST(wait_end(fresh.server) == ECONNRESET);
+  BOOST_TEST(p.stats().resets == 2U);
+}
+
+BOOST_AUTO_TEST_CASE(mode_changes_keep_a_connection_that_lost_nothing) {
+  Listener l;
+  PartnerProxy p(l.endpoint());
+  auto k = open_link(l, p);
+  auto round_trip = [&](const std::string& up, const std::string& down) {
+    send_text(k.client, up);
+    BOOST_TEST(recv_n(k.server, up.size()) == up);
+    send_text(k.server, down);
+    BOOST_TEST(recv_n(k.client, down.size()) == down);
+  };
+  round_trip("a", "b");
+  p.delay(0.05);
+  round_trip("cc", "dd");
+  p.pass_through();
+  round_trip("e", "f");
+  p.one_way(LinkDirection::FromTarget);  // nothing is sent from the target meanwhile
+  send_text(k.client, "to");
+  BOOST_TEST(recv_n(k.server, 2) == "to");
+  p.one_way(LinkDirection::ToTarget);  // from-target resumes, and it lost nothing
+  send_text(k.server, "fro");
+  BOOST_TEST(recv_n(k.client, 3) == "fro");
+  p.blackhole();  // nothing is sent during it
+  p.delay(0);
+  round_trip("g", "h");
+  p.pass_through();
+  round_trip("i", "j");
+  auto s = p.stats();
+  BOOST_TEST(s.resets == 0U);
+  BOOST_TEST(s.open_connections == 1U);
+  BOOST_TEST(s.dropped_to_target == 0U);
+  BOOST_TEST(s.dropped_from_target == 0U);
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_target_resets_the_accepted_connection) {
   std::uint16_t dead;
   {
@@ -287,7 +384,9 @@ BOOST_AUTO_TEST_CASE(unreachable_target_resets_the_accepted_connection) {
 struct Streams : trace::TcpStreamSink {
   std::map<std::uint16_t, std::string> by_sport;  // source port -> bytes
   std::map<std::uint16_t, bool> from_syn;
+  std::map<std::uint16_t, EndReason> ends;  // source port -> why its flow ended
   int gaps = 0;
+  void on_end(const trace::TcpFlowKey& f, EndReason why, std::int64_t) override { ends[f.sport] = why; }
   void on_begin(const trace::TcpFlowKey& f, bool syn, std::int64_t) override { from_syn[f.sport] = syn; }
   void on_data(const trace::TcpFlowKey& f, std::uint64_t, std::span<const std::uint8_t> b,
                std::int64_t) override {
@@ -299,14 +398,18 @@ struct Streams : trace::TcpStreamSink {
 BOOST_AUTO_TEST_CASE(pcap_holds_the_delivered_stream_addressed_to_the_target) {
   std::string pcap = "/tmp/unit_fault_" + std::to_string(::getpid()) + ".pcap";
   Listener l;
+  auto port_of = [](const Sock& s) {
+    sockaddr_in6 a{};
+    socklen_t len = sizeof a;
+    ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin6_port);
+  };
   std::uint16_t client_port;
+  std::uint16_t client2_port;
   {
     PartnerProxy p(l.endpoint(), "[::1]:0", pcap);
     auto k = open_link(l, p);
-    sockaddr_in6 a{};
-    socklen_t len = sizeof a;
-    ::getsockname(k.client.fd, reinterpret_cast<sockaddr*>(&a), &len);
-    client_port = ntohs(a.sin6_port);
+    client_port = port_of(k.client);
     send_text(k.client, "hello ");
     BOOST_TEST(recv_n(k.server, 6) == "hello ");
     send_text(k.server, "partner");
@@ -314,11 +417,15 @@ BOOST_AUTO_TEST_CASE(pcap_holds_the_delivered_stream_addressed_to_the_target) {
     p.one_way(LinkDirection::ToTarget);
     send_text(k.client, "NOT DELIVERED");
     BOOST_TEST(eventually([&] { return p.stats().dropped_to_target == 13; }));
-    p.delay(0);
-    send_text(k.client, "world");
-    BOOST_TEST(recv_n(k.server, 5) == "world");
-    ::shutdown(k.client.fd, SHUT_WR);
-    BOOST_TEST(wait_end(k.server) == 0);
+    p.delay(0);  // to-target resumes after a hole: the connection is reset (RST|ACK both ways)
+    BOOST_TEST(wait_end(k.server) == ECONNRESET);
+    BOOST_TEST(wait_end(k.client) == ECONNRESET);
+    auto k2 = open_link(l, p);
+    client2_port = port_of(k2.client);
+    send_text(k2.client, "world");
+    BOOST_TEST(recv_n(k2.server, 5) == "world");
+    ::shutdown(k2.client.fd, SHUT_WR);
+    BOOST_TEST(wait_end(k2.server) == 0);
     p.close();
     BOOST_TEST(p.stats().pcap_error.empty());
   }
@@ -330,21 +437,31 @@ BOOST_AUTO_TEST_CASE(pcap_holds_the_delivered_stream_addressed_to_the_target) {
   trace::Packet pk;
   int syns = 0;
   int fins = 0;
+  std::map<std::uint16_t, int> rst_by_client;  // client port -> RST|ACK segments of its flow
   while (reader.next(pk)) {
     BOOST_TEST(pk.src.to_string() == "::1");
     BOOST_TEST((pk.sport == l.port || pk.dport == l.port));
-    BOOST_TEST((pk.sport == client_port || pk.dport == client_port));
+    auto client = pk.sport == l.port ? pk.dport : pk.sport;
+    BOOST_TEST((client == client_port || client == client2_port));
     if ((pk.tcp_flags & trace::TCP_SYN) != 0) ++syns;
     if ((pk.tcp_flags & trace::TCP_FIN) != 0) ++fins;
+    if ((pk.tcp_flags & (trace::TCP_RST | trace::TCP_ACK)) == (trace::TCP_RST | trace::TCP_ACK))
+      ++rst_by_client[client];
     re.feed(pk);
   }
   re.finish(0);
-  BOOST_TEST(syns == 2);
-  BOOST_TEST(fins == 2);
-  BOOST_TEST(streams.gaps == 0);
-  BOOST_TEST(streams.by_sport[client_port] == "hello world");
+  BOOST_TEST(syns == 4);  // SYN and SYN-ACK of each connection
+  BOOST_TEST(fins == 2);  // the second connection's, both ways (the last one at close)
+  BOOST_TEST(rst_by_client[client_port] == 2);  // the reset one, both ways
+  BOOST_TEST(rst_by_client[client2_port] == 0);
+  BOOST_TEST(streams.gaps == 0);  // dropped bytes are not in it, and leave no hole
+  BOOST_TEST(streams.by_sport[client_port] == "hello ");
+  BOOST_TEST(streams.by_sport[client2_port] == "world");
   BOOST_TEST(streams.by_sport[l.port] == "partner");
   BOOST_TEST(streams.from_syn[client_port]);
+  BOOST_TEST(streams.from_syn[client2_port]);
+  BOOST_TEST((streams.ends[client_port] == trace::TcpStreamSink::EndReason::Rst));
+  BOOST_TEST((streams.ends[client2_port] == trace::TcpStreamSink::EndReason::Fin));
   std::remove(pcap.c_str());
 }
 
