@@ -7,6 +7,8 @@
 #include "cli/ctl_command.h"
 #include "cli/decode_command.h"
 #include "cli/generate_command.h"
+#include "cli/proxy_command.h"
+#include "cli/run_command.h"
 #include "cli/sim_command.h"
 
 int main(int argc, char** argv) {
@@ -18,7 +20,9 @@ int main(int argc, char** argv) {
   failover6::cli::add_ctl_command(app);
   failover6::cli::add_check_command(app);
   failover6::cli::add_generate_command(app);
+  failover6::cli::add_run_command(app);
   failover6::cli::add_sim_command(app);
+  failover6::cli::add_proxy_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
