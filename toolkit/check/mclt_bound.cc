@@ -33,9 +33,12 @@ void McltBound::on_failover(const FailoverEvent& e) {
   failover_seen_ = true;
   if (fo_first_ns_ < 0) fo_first_ns_ = e.time_ns;
   switch (e.kind) {
-    case FailoverEvent::Kind::Begin:
-      ++endpoints_[e.src].open_streams;
+    case FailoverEvent::Kind::Begin: {
+      auto& ep = endpoints_[e.src];
+      ++ep.open_streams;
+      ep.awaiting_state = true;
       return;
+    }
     case FailoverEvent::Kind::End: {
       auto& ep = endpoints_[e.src];
       if (ep.open_streams > 0) --ep.open_streams;
@@ -62,6 +65,7 @@ void McltBound::on_failover(const FailoverEvent& e) {
       if (!st || (flags & S_FLAG)) break;
       auto& ep = endpoints_[e.src];
       ep.state = *st;
+      ep.awaiting_state = false;
       auto start = option_value<wire::FStartTimeOfState>(m.options);
       ep.state_start_ns = start ? failover_time_ns(*start, e.time_ns) : e.time_ns;
       // Settle the violations held while this endpoint was out of contact.
@@ -155,7 +159,7 @@ void McltBound::on_reply(const ServerReply& r) {
       v.leases = {l.resource.to_string()};
       v.servers = {server_name(r.server)};
       v.frames = {r.ref};
-      if (ep && ep->open_streams == 0) {
+      if (ep && (ep->open_streams == 0 || ep->awaiting_state)) {
         ep->held.push_back(std::move(v));
         ep->held_reply_ns.push_back(r.time_ns);
       } else {

@@ -53,6 +53,11 @@ class McltBound : public Checker {
     std::uint8_t state = 0;           ///< last STATE (without S flag), 0 unknown
     std::int64_t state_start_ns = 0;  ///< its START_TIME_OF_STATE
     int open_streams = 0;             ///< directions of its connections open now
+    /// A connection of this endpoint opened and it has not yet sent its STATE there: until
+    /// then its last reported state is stale (a server in PARTNER-DOWN may answer a client
+    /// between the partner's CONNECT and its own STATE(PARTNER-DOWN)), so its REPLYs wait for
+    /// that STATE as they do while it is out of contact.
+    bool awaiting_state = false;
     std::uint32_t mclt = 0;
     std::vector<Violation> held;      ///< violations waiting for the next STATE
     std::vector<std::int64_t> held_reply_ns;

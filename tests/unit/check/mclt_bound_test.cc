@@ -94,6 +94,44 @@ BOOST_AUTO_TEST_CASE(while_disconnected_the_next_state_decides) {
   BOOST_TEST(c.v.size() == 1U);
 }
 
+// Found by the demo (hot-standby, 2,000 clients): the secondary in PARTNER-DOWN answered a
+// client within a millisecond of the restarted primary's CONNECT, before its own
+// STATE(PARTNER-DOWN) on the new connection; it was judged against the NORMAL it had last
+// reported before the failure.
+BOOST_AUTO_TEST_CASE(a_new_connection_waits_for_the_servers_state) {
+  Collect c;
+  McltBound m(c.sink());
+  Wire w;
+  w.handshake(m, 0, 3600);
+  m.on_failover(w.event(5, true, FailoverEvent::Kind::End));
+  m.on_failover(w.event(5, false, FailoverEvent::Kind::End));
+  w.conn = 2;
+  m.on_failover(w.event(100, true, FailoverEvent::Kind::Begin));
+  m.on_failover(w.event(100, false, FailoverEvent::Kind::Begin));
+  m.on_reply(from_primary(w, 100.001, 86400));  // between the Begin and its STATE
+  BOOST_TEST(c.v.empty());
+  m.on_failover(w.msg(100.002, true, Wire::state(50, 4)));  // PARTNER-DOWN since t=50
+  BOOST_TEST(c.v.empty());
+  // Once its STATE is in, the endpoint is judged at once again.
+  m.on_failover(w.msg(101, true, Wire::state(101, 2)));
+  m.on_reply(from_primary(w, 102, 86400));
+  BOOST_TEST(c.v.size() == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_connection_without_a_state_is_judged_by_the_next_one) {
+  Collect c;
+  McltBound m(c.sink());
+  Wire w;
+  w.handshake(m, 0, 3600);
+  m.on_failover(w.event(5, true, FailoverEvent::Kind::End));
+  w.conn = 2;
+  m.on_failover(w.event(100, true, FailoverEvent::Kind::Begin));
+  m.on_reply(from_primary(w, 100.5, 86400));
+  m.on_failover(w.msg(101, true, Wire::state(101, 2)));  // COMMUNICATIONS-INTERRUPTED: reported
+  BOOST_REQUIRE_EQUAL(c.v.size(), 1U);
+  BOOST_TEST(c.v[0].detail.find("next STATE reported") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(held_violations_are_reported_at_the_end) {
   Collect c;
   McltBound m(c.sink());
