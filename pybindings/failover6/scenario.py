@@ -25,12 +25,15 @@ fleets, runs the trace checker over every capture and writes to DIR:
 - ``report.json``: the checker's JSON report, plus ``scenario``, ``doc``, ``target``,
   ``tunables``, ``events`` (the lab's fault events), ``phases``, ``fleets`` (generator
   summaries), ``expectations`` (scenario-specific checks), ``verdict`` ("pass", "fail" or
-  "error") and ``check_verdict`` (the checker's own);
+  "error"), ``check_verdict`` (the checker's own) and ``reproduce`` (the ``failover6 check``
+  command line(s) that give the checker's verdict again from the captures in DIR);
 - ``report.html``: one self-contained page: the verdict, the tunables, the invariants and
   expectations, and a timeline on which the lab's faults (kill, partition, heal, ...) are drawn
   across the checker's per-server timelines (failover states, outages, violations);
 - ``junit.xml``: one test case per invariant and per expectation, named after the scenario;
-- the captures (``*.pcap``), copied from the lab.
+- the captures (``*.pcap``), copied from the lab, and in ``checked/`` the copies the checker
+  read where the lab prepared them (on loopback every server is ::1; the copies give each
+  server its own address, so that the checker can tell them apart).
 
 The exit code is 0 when every invariant held and every expectation was met, 1 when one was
 not, and 2 when the scenario could not run (bad options, a lab error).
@@ -43,6 +46,7 @@ import html
 import json
 import math
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -686,6 +690,10 @@ def write_html(report: Mapping[str, Any], path: Path) -> None:
     if report.get("error"):
         w(f"<h2>Error</h2><pre>{_h(report.get('traceback') or report['error'])}</pre>\n")
     w(f"<pre>{_h(str(report.get('doc', '')).strip())}</pre>\n")
+    if report.get("reproduce"):
+        w("<p>The checker's verdict again, from the captures beside this report:</p>\n")
+        for cmd in report["reproduce"]:
+            w(f"<pre>{_h(cmd)}</pre>\n")
     w("<h2>Tunables</h2>\n<table><tr><th>name</th><th>value</th></tr>\n")
     for k, v in (report.get("tunables") or {}).items():
         w(f"<tr><td>{_h(k)}</td><td>{_h(v)}</td></tr>\n")
@@ -990,7 +998,7 @@ def main(run: Callable[[Scenario], Any], defaults: Mapping[str, Any], doc: str |
     lab = None
     try:
         try:
-            from .lab import Lab
+            from .lab import Lab, check_command
         except ImportError as e:
             raise ScenarioError(f"the lab (failover6.lab) is not available: {e}") from None
         lab = Lab(None, topology=topology, keep=args.keep, log=sc.log)
@@ -1018,16 +1026,28 @@ def main(run: Callable[[Scenario], Any], defaults: Mapping[str, Any], doc: str |
             pcaps = sorted(set(mapping.values()))
             if not pcaps:
                 raise ScenarioError("the lab wrote no capture")
-            if sc.check_groups:
-                parts = []
-                for label, files in sc.check_groups:
-                    result = lab.check(files=[Path(f) for f in files], **sc.check_options)
-                    parts.append((label, dict(result.report)))
-                check_report = merge_reports(parts)
-            else:
-                result = lab.check(**sc.check_options)
-                check_report = dict(result.report)
+            # What the checker reads: the groups a scenario chose, or every capture as the lab
+            # prepares it (on loopback, copies with each server's ::1 relabeled). Those copies
+            # go to DIR/checked, so that the report's evidence and the command that reproduces
+            # the verdict point into DIR.
+            groups: list[tuple[str | None, list[Path]]] = (
+                [(label, [Path(f) for f in files]) for label, files in sc.check_groups]
+                if sc.check_groups else [(None, [Path(p) for p in lab.check_pcaps()])])
+            extra = [f for _, files in groups for f in files if str(f) not in mapping]
+            if extra:
+                (out / "checked").mkdir(exist_ok=True)
+                mapping.update(_copy_pcaps(extra, out / "checked"))
+            parts = []
+            reproduce = []
+            for label, files in groups:
+                result = lab.check(files=files, **sc.check_options)
+                parts.append((label or "", dict(result.report)))
+                argv = check_command([mapping.get(str(f), str(f)) for f in files],
+                                     lab.check_options(**sc.check_options))
+                reproduce.append(" ".join(shlex.quote(a) for a in argv))
+            check_report = merge_reports(parts) if sc.check_groups else parts[0][1]
             _remap(check_report, mapping)
+            check_report["reproduce"] = reproduce
         except Exception as e:
             if error is None:
                 error = f"trace check failed: {type(e).__name__}: {e}"

@@ -42,10 +42,10 @@ import weakref
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar, Union
+from typing import Any, Callable, Mapping, Sequence, TypeVar, Union
 
 from . import fault
-from ._paths import checkout_dir, daemon_path
+from ._paths import checkout_dir, cli_path, daemon_path
 from .check import CheckResult, check as _check
 from .fleet import Fleet
 
@@ -54,7 +54,7 @@ __all__ = [
     "PairAdapter", "Server", "Subnet", "control", "free_port", "lab_subnet", "pid_alive",
     "poll", "register_target", "relabel_pcap", "targets", "DaemonServer", "Failover6dServer",
     "failover6d_config", "relationship_config", "spawn", "spawn_argv", "resolve_argv", "which",
-    "log_tail", "SEARCH_PATH",
+    "log_tail", "SEARCH_PATH", "check_command",
 ]
 
 T = TypeVar("T")
@@ -1416,6 +1416,14 @@ class Lab:
         if not files:
             raise LabError("no capture to check (no fleet ran and no partner link was "
                            "recorded)")
+        result = _check(*files, **self.check_options(**options))
+        self.mark("check", verdict="PASS" if result.ok else "FAIL")
+        return result
+
+    def check_options(self, **options: Any) -> dict[str, Any]:
+        """The keyword arguments check() gives failover6.check.check(): @p options with the
+        pairs' MCLT (when they agree), their failover ports and the servers' DHCP ports filled
+        in where @p options leaves them out."""
         mclts = {p.mclt for p in self.pairs if p.mclt}
         ports: list[int] = []
         udp = [546, 547]
@@ -1429,9 +1437,7 @@ class Lab:
         if ports:
             options.setdefault("failover_ports", tuple(ports))
         options.setdefault("udp_ports", tuple(udp))
-        result = _check(*files, **options)
-        self.mark("check", verdict="PASS" if result.ok else "FAIL")
-        return result
+        return options
 
     def close(self) -> None:
         """Tears everything down: fleets, pairs (processes, proxies), netns, nft; then the
@@ -1488,3 +1494,26 @@ def pid_alive(pid: int) -> bool:
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+#: check() keyword -> `failover6 check` option, for check_command().
+_CHECK_FLAGS = {"mclt": "--mclt", "max_outage": "--max-outage", "skew": "--skew",
+                "dedup_window": "--dedup-window", "udp_ports": "--udp-port",
+                "failover_ports": "--failover-port"}
+
+
+def check_command(files: Sequence[str | Path], options: Mapping[str, Any]) -> list[str]:
+    """The `failover6 check` command line that gives the verdict failover6.check.check(
+    *files, **options) gave, so that anyone can re-judge a lab's captures without Python.
+    Options the command line has no flag for (timeline) are left out."""
+    argv = [str(cli_path()), "check", *(str(f) for f in files)]
+    for key, flag in _CHECK_FLAGS.items():
+        value = options.get(key)
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            if value:
+                argv += [flag, *(str(v) for v in value)]
+        else:
+            argv += [flag, str(value)]
+    return argv
