@@ -76,6 +76,10 @@ int run_sim(const SimCommandOptions& o, std::ostream& out, std::ostream& err) {
       << ro.last << "), profile " << o.faults << ", " << o.clients << " clients, " << ro.jobs
       << " jobs\n";
   out << "  " << (sum.failed ? "FAIL" : "PASS") << ": " << sum.failed << " failing seeds\n";
+  if (sum.exempt)
+    out << "  " << sum.exempt << " service-continuity outage(s) exempt (fault model: no server"
+        << " that had to answer got any copy of the client's message) in " << sum.exempt_seeds
+        << " seed(s)\n";
   out << std::fixed << std::setprecision(1) << "  " << sum.elapsed_s << " s, " << sum.per_minute()
       << " histories/min; " << sum.exchanges << " client exchanges, " << sum.crashes
       << " crashes (" << sum.wipes << " lost storage, " << sum.lost_writes
@@ -104,6 +108,8 @@ int run_sim(const SimCommandOptions& o, std::ostream& out, std::ostream& err) {
     nlohmann::json j;
     j["runs"] = sum.runs;
     j["failed"] = sum.failed;
+    j["exempt"] = sum.exempt;
+    j["exempt_seeds"] = sum.exempt_seeds;
     j["elapsed_s"] = sum.elapsed_s;
     j["histories_per_minute"] = sum.per_minute();
     j["clients"] = o.clients;

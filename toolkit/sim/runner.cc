@@ -65,6 +65,8 @@ RunSummary run_seeds(const RunOptions& o, const std::function<void(const Progres
       sum.wipes += r.wipes;
       sum.lost_writes += r.lost_writes;
       sum.packets += r.packets;
+      sum.exempt += r.exempted.size();
+      if (!r.exempted.empty()) ++sum.exempt_seeds;
       if (!r.ok()) {
         ++sum.failed;
         sum.failures.push_back(std::move(r));

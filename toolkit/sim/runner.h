@@ -38,6 +38,9 @@ struct RunSummary {
   std::uint64_t exchanges = 0;
   std::uint64_t crashes = 0, partitions = 0, partner_downs = 0, wipes = 0, lost_writes = 0;
   std::uint64_t packets = 0;
+  /// service-continuity violations exempted as caused by the fault model (SimResult::exempted),
+  /// and the seeds that had any.
+  std::uint64_t exempt = 0, exempt_seeds = 0;
   double elapsed_s = 0;
   std::vector<SimResult> failures;  ///< by seed
   /// @return histories per minute.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,16 @@ struct SimOptions {
   std::string pcap_path;  ///< where the history is written (required)
   bool trace = false;     ///< collect a readable event trace (SimResult::trace)
   bool run_checker = true;
+  /// A deliberate server fault, for tests only: server `node` (0 primary, 1 secondary) drops
+  /// every client message that reaches it in [from_s, to_s) (seconds after SIM_T0) without
+  /// answering, whatever its failover state. Proves that an outage the fault model does not
+  /// explain is still a failure.
+  struct Mute {
+    int node = 0;
+    std::int64_t from_s = 0;
+    std::int64_t to_s = 0;
+  };
+  std::optional<Mute> mute;
 };
 
 /// One violated invariant.
@@ -66,8 +77,45 @@ struct SimResult {
   std::uint64_t lost_writes = 0;  ///< pending store changes lost by crashes
   std::int64_t settled_after_s = -1;  ///< seconds after client activity ended; -1: never
   std::uint64_t checker_checked = 0;  ///< facts the checker checked
+  /// service-continuity violations exempted because the fault model, not a server, left the
+  /// client unanswered (see exempt_by_fault_model()); each detail says why. Not failures.
+  std::vector<SimFailure> exempted;
   std::vector<std::string> trace; ///< readable events, when SimOptions::trace
 };
+
+/// What became of the copies of one client transaction (DUID + xid) that got no answer. A
+/// copy that reached a server which answered is not counted: its REPLY is in the history.
+struct TxFate {
+  std::uint32_t lost = 0;           ///< dropped by the network (loss, an isolated server)
+  std::uint32_t down = 0;           ///< reached a crashed server
+  std::uint32_t not_bound = 0;      ///< reached a server whose state lets it stay silent
+  std::uint32_t reply_crashed = 0;  ///< answered, but the server crashed before the reply left
+  std::uint32_t owed = 0;           ///< reached a server bound to answer, and it did not
+  std::string states;               ///< the silent servers' states, e.g. "primary RECOVER-WAIT"
+};
+
+/// Client transactions by (client DUID as Duid::to_string(), xid).
+using TxFates = std::map<std::pair<std::string, std::uint32_t>, TxFate>;
+
+/// @brief Whether a server in state @p state must answer a client message (RFC 8156 §4.1,
+///        PROTOCOL.md: STARTUP, POTENTIAL-CONFLICT, RECOVER and RECOVER-WAIT never answer,
+///        RECOVER-DONE only may renew; a NORMAL secondary answers only messages that name it;
+///        every other state answers). A message naming the partner's SERVERID is never this
+///        server's to answer.
+/// @param primary whether the server is the primary
+/// @param server_id_present whether the message carries a SERVERID
+/// @param server_id_is_this whether that SERVERID is this server's DUID
+bool must_answer(std::uint8_t state, bool primary, bool server_id_present, bool server_id_is_this);
+
+/// @brief Splits the checker's service-continuity violations in @p r.failures by the fate
+///        of the transaction they name (client DUID and "xid 0x..." in the detail): one whose
+///        copies were all lost, met crashed servers, met servers not bound to answer, or whose
+///        reply a crash destroyed is moved to @p r.exempted, its detail prefixed with
+///        "exempt (fault model): " and the reasons; one with any copy owed an answer by a
+///        responsive server, with no recorded fate, or whose detail cannot be read stays a
+///        failure.
+/// @return how many were exempted.
+std::size_t exempt_by_fault_model(SimResult& r, const TxFates& fates);
 
 /// Simulated time origin (Unix seconds) of every history.
 inline constexpr std::int64_t SIM_T0 = 1'800'000'000;
