@@ -190,15 +190,19 @@ void register_nft(py::module_& m) {
   m.def(
       "nft_apply_script",
       [](const std::string& table, const std::string& peer, const std::string& direction,
-         const std::string& proto, std::optional<std::uint16_t> port) {
-        return fault::nft_apply_script({table, peer, direction, proto, port});
+         const std::string& proto, std::optional<std::uint16_t> port, const std::string& action) {
+        return fault::nft_apply_script({table, peer, direction, proto, port, action});
       },
-      "table"_a, "peer"_a, "direction"_a = "both", "proto"_a = "tcp", "port"_a = py::none());
+      "table"_a, "peer"_a, "direction"_a = "both", "proto"_a = "tcp", "port"_a = py::none(),
+      "action"_a = "drop");
   m.def("nft_remove_script", &fault::nft_remove_script, "table"_a);
-  py::class_<NftPartition>(m, "NftPartition", "nftables drop rules toward one peer in a netns.")
+  py::class_<NftPartition>(m, "NftPartition",
+                           "nftables drop (or reject) rules toward one peer in a netns.")
       .def(py::init<std::string, const std::string&, const std::string&, const std::string&,
-                    std::optional<std::uint16_t>>(),
-           "netns"_a, "peer"_a, "direction"_a = "both", "proto"_a = "tcp", "port"_a = py::none())
+                    std::optional<std::uint16_t>, const std::string&>(),
+           "netns"_a, "peer"_a, "direction"_a = "both", "proto"_a = "tcp", "port"_a = py::none(),
+           "action"_a = "drop")
+      .def_property_readonly("action", [](const NftPartition& p) { return p.spec().action; })
       .def_property_readonly("table", [](const NftPartition& p) { return p.spec().table; })
       .def_property_readonly("applied", &NftPartition::applied)
       .def("apply", &NftPartition::apply, release())

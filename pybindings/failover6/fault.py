@@ -266,26 +266,33 @@ def skew_env(seconds: float) -> dict[str, str]:
 
 
 def nft_apply_script(table: str, peer: str, *, direction: str = "both", proto: str = "tcp",
-                     port: int | None = None) -> str:
+                     port: int | None = None, action: str = "drop") -> str:
     """The ``nft -f -`` script :meth:`NftPartition.apply` runs (for inspection and tests)."""
-    return str(_core.nft_apply_script(table, peer, direction, proto, port))
+    return str(_core.nft_apply_script(table, peer, direction, proto, port, action))
 
 
 class NftPartition:
     """Drops traffic between network namespace ``netns`` and ``peer`` with nftables (root).
 
     ``direction``: ``"both"``, ``"in"`` (from the peer) or ``"out"`` (to the peer);
-    ``proto``: ``"tcp"``, ``"udp"`` or ``"all"``; ``port`` matches either end's port. The
-    table name is unique per object. :meth:`apply` and :meth:`heal` are idempotent;
+    ``proto``: ``"tcp"``, ``"udp"`` or ``"all"``; ``port`` matches either end's port;
+    ``action``: ``"drop"`` (silent, the default) or ``"reject"`` (TCP gets a RST: open
+    connections are reset by their next segment and new ones refused; other protocols an
+    ICMP(v6) admin-prohibited error). The table name is unique per object. :meth:`apply` and :meth:`heal` are idempotent;
     :meth:`heal` and :meth:`close` remove the table. Raises ValueError for a bad argument,
     RuntimeError with nft's message when nft fails.
     """
 
     def __init__(self, netns: str, peer: str, *, direction: str = "both", proto: str = "tcp",
-                 port: int | None = None) -> None:
+                 port: int | None = None, action: str = "drop") -> None:
         self.netns = netns
         self.peer = peer
-        self._p = _core.NftPartition(netns, peer, direction, proto, port)
+        self._p = _core.NftPartition(netns, peer, direction, proto, port, action)
+
+    @property
+    def action(self) -> str:
+        """``"drop"`` or ``"reject"``."""
+        return str(self._p.action)
 
     @property
     def table(self) -> str:

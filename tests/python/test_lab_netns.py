@@ -131,6 +131,30 @@ def test_failed_start_leaves_no_namespace_process_or_capture(
         assert any(e["what"] == "start-failed" for e in lab.events)
 
 
+def test_bundled_pair_refuse_then_reset(tmp_path: Path) -> None:
+    """"refuse" (nft reject: RSTs) brings both sides to COMMUNICATIONS-INTERRUPTED until
+    heal(); "reset" is one-shot: it returns once the partner-link connections are gone (none
+    left), with its rules removed, and the pair reconnects by itself."""
+    with Lab(tmp_path, topology="netns", log=None) as lab:
+        pair = lab.pair("bundled", subnets=1)
+        assert isinstance(pair, netns.NetnsBundledPair)
+        spaces = list(pair.topology.namespaces)
+        pair.wait_normal(30)
+        pair.partition("refuse")
+        for s in pair.servers:
+            s.wait_state("COMMUNICATIONS-INTERRUPTED", 15)
+        pair.heal()
+        pair.wait_normal(30)
+        assert pair._connections(0) == 2  # one connection, seen at both ends
+        pair.partition("reset")
+        tables = netns.run(["nft", "list", "tables"], ns=pair.topology.server_ns[0]).stdout
+        assert "failover6_part" not in tables, tables  # healed when partition() returned
+        (mark,) = [e for e in lab.events if e.get("mode") == "reset"]
+        assert mark["left"] == 0, mark
+        pair.wait_normal(30)
+    assert gone(spaces), "namespaces left behind"
+
+
 def test_bundled_block_clients_toward_primary(bundled: netns.NetnsBundledPair) -> None:
     pair = bundled
     pair.wait_normal(30)
@@ -158,6 +182,157 @@ def test_topology_names_and_cleanup() -> None:
     assert gone(spaces)
     with pytest.raises(ValueError, match="at least 2"):
         netns.Topology(1)
+
+
+_PROBE = r"""
+import json, socket, sys, time
+peer, mode = sys.argv[1], sys.argv[2]
+def attempt(fn):
+    t = time.monotonic()
+    try:
+        fn()
+        what = "ok"
+    except socket.timeout:
+        what = "timeout"
+    except OSError as e:
+        what = type(e).__name__
+    return {"what": what, "seconds": round(time.monotonic() - t, 2)}
+def connect():
+    socket.create_connection((peer, 7647), timeout=1.5).close()
+def udp():
+    u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(1.5)
+    u.connect((peer, 7648)); u.send(b"u"); u.recv(10)
+out = {}
+if mode == "established":
+    c = socket.create_connection((peer, 7647), timeout=1.5)
+    c.sendall(b"x"); assert c.recv(1) == b"x"
+    print("connected", flush=True)
+    sys.stdin.readline()                      # the test applied the rules
+    out["open"] = attempt(lambda: (c.sendall(b"y"), c.recv(1) or c.recv(1)))
+out["new"] = attempt(connect)
+out["udp"] = attempt(udp)
+print(json.dumps(out), flush=True)
+"""
+
+_ECHO = r"""
+import socket, threading
+t = socket.socket(socket.AF_INET6); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("::", 7647)); t.listen(8)
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 7648))
+def udp():
+    while True:
+        d, a = u.recvfrom(100); u.sendto(d, a)
+def serve(c):
+    while (d := c.recv(100)):
+        c.sendall(d)
+threading.Thread(target=udp, daemon=True).start()
+print("listening", flush=True)
+while True:
+    threading.Thread(target=serve, args=(t.accept()[0],), daemon=True).start()
+"""
+
+
+def test_nft_reject_refuses_and_resets_instead_of_timing_out(tmp_path: Path) -> None:
+    """NftPartition(action="reject") in a namespace: an open TCP connection is reset by its
+    next segment, a new one is refused and a UDP datagram gets an ICMPv6 error, each at once;
+    action "drop" (the default) makes the same connect time out; heal() restores both."""
+    import subprocess
+    import sys
+    from failover6 import fault
+
+    topo = netns.Topology(2)
+    spaces = list(topo.namespaces)
+    a, b = topo.server_ns
+    peer = topo.partner_address(1)
+    echo = None
+    try:
+        echo = subprocess.Popen(["ip", "netns", "exec", b, sys.executable, "-c", _ECHO],
+                                stdout=subprocess.PIPE, text=True)
+        assert echo.stdout is not None and echo.stdout.readline() == "listening\n"
+
+        def probe(mode: str, stdin: str | None = None) -> dict[str, Any]:
+            r = netns.run([sys.executable, "-c", _PROBE, peer, mode], ns=a, input=stdin)
+            return dict(json.loads(r.stdout.splitlines()[-1]))
+
+        fresh = probe("fresh")
+        assert fresh["new"]["what"] == fresh["udp"]["what"] == "ok", fresh
+        tcp = fault.NftPartition(a, peer, action="reject")
+        udp = fault.NftPartition(a, peer, proto="udp", action="reject")
+        assert tcp.action == "reject" and fault.NftPartition(a, peer).action == "drop"
+        client = subprocess.Popen(["ip", "netns", "exec", a, sys.executable, "-c", _PROBE, peer,
+                                   "established"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert client.stdout is not None and client.stdin is not None
+            assert client.stdout.readline() == "connected\n"
+            tcp.apply()
+            udp.apply()
+            out, _ = client.communicate("go\n", timeout=15)
+        finally:
+            client.kill()
+            client.wait()
+        got = json.loads(out.splitlines()[-1])
+        assert got["open"]["what"] in ("ConnectionResetError", "BrokenPipeError"), got
+        assert got["new"]["what"] == "ConnectionRefusedError", got
+        assert got["udp"]["what"] == "PermissionError", got  # ICMPv6 admin-prohibited: EACCES
+        assert all(v["seconds"] < 1.0 for v in got.values()), got
+        tcp.heal()
+        udp.heal()
+        assert probe("fresh")["new"]["what"] == "ok"
+        with fault.NftPartition(a, peer) as drop:
+            drop.apply()
+            assert probe("fresh")["new"]["what"] == "timeout"
+        assert probe("fresh")["udp"]["what"] == "ok"
+        tables = netns.run(["nft", "list", "tables"], ns=a).stdout
+        assert "failover6_part" not in tables, tables
+    finally:
+        if echo is not None:
+            echo.kill()
+            echo.wait()
+        topo.close()
+    assert gone(spaces)
+
+
+def test_m_to_1_two_relationships_partition_one(tmp_path: Path) -> None:
+    """Lab.m_to_1 in netns: one secondary namespace serving two primaries (each in its own
+    namespace, own subnets, own partner link and capture); a fleet binds through both; a
+    blackhole of rel-1 interrupts rel-1 only; heal -> both NORMAL."""
+    with Lab(tmp_path, topology="netns", log=None) as lab:
+        cluster = lab.m_to_1(2, subnets=2, pd=False)
+        assert isinstance(cluster, netns.NetnsCluster)
+        spaces = list(cluster.topology.namespaces)
+        assert len(spaces) == 4  # 2 primaries, the secondary, the clients
+        p1, p2 = cluster.primaries
+        sec = cluster.secondary
+        assert cluster.relationship_names == ["rel-1", "rel-2"]
+        assert [x.id for x in p1.subnets] == [1, 2] and [x.id for x in p2.subnets] == [3, 4]
+        assert len({p1.ns, p2.ns, sec.ns}) == 3
+        cluster.wait_normal(30)
+        assert sec.state("rel-1") == sec.state("rel-2") == "NORMAL"
+
+        summary = lab.fleet(cluster, 40, relays=4, rate=200, duration=20,
+                            until_bound=True).start().wait(40)
+        assert summary["clients_bound"] == 40, summary
+        assert p1.leases() and p2.leases(), "each primary serves the clients of its subnets"
+
+        cluster.partition("blackhole", relationship="rel-1")
+        p1.wait_state("COMMUNICATIONS-INTERRUPTED", 30)
+        sec.wait_state("COMMUNICATIONS-INTERRUPTED", 30, "rel-1")
+        assert sec.state("rel-2") == "NORMAL" and p2.state() == "NORMAL"
+        cluster.heal("rel-1")
+        cluster.wait_normal(30)
+
+        cluster.stop_captures()
+        pcaps = cluster.pcaps()
+        assert [p.name for p in pcaps] == ["partner-rel-1.pcap", "partner-rel-2.pcap"]
+        for k, pcap in enumerate(pcaps):
+            topo = cluster.topology
+            ends = {topo.partner_address(k, k), topo.partner_address(2, k)}
+            tcp = [f for f in frames(pcap) if f[2] == 6]
+            assert tcp and {f[0] for f in tcp} == ends, (pcap, {f[0] for f in tcp})
+        marks = [(e["what"], e.get("relationship")) for e in lab.events]
+        assert ("partition", "rel-1") in marks and ("heal", "rel-1") in marks, marks
+    assert gone(spaces), "namespaces left behind"
 
 
 # ---- Kea 2.2 HA hot-standby ---------------------------------------------------------------------

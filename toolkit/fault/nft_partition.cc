@@ -27,6 +27,8 @@ void validate(const NftSpec& s) {
   if (s.port && s.proto == "all")
     throw std::invalid_argument("a port needs proto tcp or udp");
   if (s.port && *s.port == 0) throw std::invalid_argument("port 0 cannot be matched");
+  if (s.action != "drop" && s.action != "reject")
+    throw std::invalid_argument("action '" + s.action + "' is not drop or reject");
 }
 
 std::string nft_apply_script(const NftSpec& s) {
@@ -34,15 +36,26 @@ std::string nft_apply_script(const NftSpec& s) {
   auto addr = boost::asio::ip::make_address(s.peer);
   const std::string family = addr.is_v6() ? "ip6" : "ip";
   const std::string peer = addr.to_string();
+  // What a matching packet gets: dropped, or a RST (TCP) / ICMP error (anything else). RSTs
+  // themselves pass: the RST nft answers a locally sent segment with comes in from the peer's
+  // address, and rejecting it too would leave the local socket waiting, as with drop.
+  const std::string icmp = addr.is_v6() ? "icmpv6" : "icmp";
+  const std::string reset = " tcp flags & rst == 0 reject with tcp reset";
+  const std::string prohibited = " reject with " + icmp + " type admin-prohibited";
+  const bool reject = s.action == "reject";
   // One rule per port position: the port may be either end of a connection.
-  std::vector<std::string> matches;
+  std::vector<std::string> matches;  // match + verdict
   if (s.proto == "all") {
-    matches.emplace_back("");
-  } else if (!s.port) {
-    matches.push_back(" meta l4proto " + s.proto);
+    if (reject) matches.push_back(" meta l4proto tcp" + reset);  // TCP first: RST, not ICMP
+    matches.push_back(reject ? " meta l4proto != tcp" + prohibited : " drop");
   } else {
-    matches.push_back(" " + s.proto + " dport " + std::to_string(*s.port));
-    matches.push_back(" " + s.proto + " sport " + std::to_string(*s.port));
+    const std::string verdict = !reject ? " drop" : s.proto == "tcp" ? reset : prohibited;
+    if (!s.port) {
+      matches.push_back(" meta l4proto " + s.proto + verdict);
+    } else {
+      matches.push_back(" " + s.proto + " dport " + std::to_string(*s.port) + verdict);
+      matches.push_back(" " + s.proto + " sport " + std::to_string(*s.port) + verdict);
+    }
   }
   std::ostringstream o;
   o << "table inet " << s.table << " {}\n"
@@ -53,7 +66,7 @@ std::string nft_apply_script(const NftSpec& s) {
       << "    type filter hook " << hook << " priority -10; policy accept;\n";
     if (on)
       for (const auto& m : matches)
-        o << "    " << family << " " << field << " " << peer << m << " drop\n";
+        o << "    " << family << " " << field << " " << peer << m << "\n";
     o << "  }\n";
   };
   chain("input", "input", "saddr", s.direction != "out");
@@ -77,8 +90,8 @@ std::string unique_table() {
 
 NftPartition::NftPartition(std::string netns, const std::string& peer,
                            const std::string& direction, const std::string& proto,
-                           std::optional<std::uint16_t> port)
-    : netns_(std::move(netns)), spec_{unique_table(), peer, direction, proto, port} {
+                           std::optional<std::uint16_t> port, const std::string& action)
+    : netns_(std::move(netns)), spec_{unique_table(), peer, direction, proto, port, action} {
   validate(spec_);
 }
 

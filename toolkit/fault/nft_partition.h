@@ -1,4 +1,5 @@
-// failover6::fault::NftPartition: drop traffic to/from one peer inside a network namespace.
+// failover6::fault::NftPartition: drop or reject traffic to/from one peer inside a network
+// namespace.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,7 @@
 
 namespace failover6::fault {
 
-/// What an NftPartition drops.
+/// What an NftPartition drops (or rejects).
 struct NftSpec {
   /// The nftables table (family inet) the rules live in; unique per partition.
   std::string table;
@@ -19,14 +20,21 @@ struct NftSpec {
   std::string proto = "tcp";
   /// Port matched as source or destination port (either end of a connection); nullopt: any.
   std::optional<std::uint16_t> port;
+  /// "drop" (silently: TCP waits, as over a dead path) or "reject": TCP segments are answered
+  /// with a RST (`reject with tcp reset`: open connections are reset by their next segment,
+  /// new ones refused; RSTs themselves pass, so the RST nft makes for a local sender arrives),
+  /// other protocols with an ICMP(v6) administratively-prohibited error.
+  std::string action = "drop";
 };
 
 /// @brief Checks @p spec. @throws std::invalid_argument naming the bad field.
 void validate(const NftSpec& spec);
 
 /// @brief The `nft -f -` script that (re)creates the partition: declares the table, flushes
-///        it and adds input/output filter chains (priority -10, policy accept) with drop rules
-///        matching the peer address (and protocol, port). Idempotent when run twice.
+///        it and adds input/output filter chains (priority -10, policy accept) with drop (or
+///        reject) rules matching the peer address (and protocol, port). With action "reject"
+///        and proto "all", TCP gets the RST rule and everything else the ICMP one. Idempotent
+///        when run twice.
 /// @throws std::invalid_argument as validate().
 std::string nft_apply_script(const NftSpec& spec);
 
@@ -35,7 +43,7 @@ std::string nft_apply_script(const NftSpec& spec);
 std::string nft_remove_script(const std::string& table);
 
 /// A partition made with nftables in one network namespace (netns mode; needs root):
-/// traffic between that namespace and @p peer is dropped while applied. The table name is
+/// traffic between that namespace and @p peer is dropped (or rejected) while applied. The table name is
 /// unique per object ("failover6_part_<pid>_<n>"). apply() and heal() are idempotent; heal()
 /// and close() remove the table; the destructor removes it too (errors swallowed).
 ///
@@ -44,15 +52,16 @@ std::string nft_remove_script(const std::string& table);
 class NftPartition {
  public:
   /// @param netns the namespace; empty: the namespace of this process.
-  /// @param peer, direction, proto, port: see NftSpec.
+  /// @param peer, direction, proto, port, action: see NftSpec.
   NftPartition(std::string netns, const std::string& peer, const std::string& direction = "both",
-               const std::string& proto = "tcp", std::optional<std::uint16_t> port = std::nullopt);
+               const std::string& proto = "tcp", std::optional<std::uint16_t> port = std::nullopt,
+               const std::string& action = "drop");
   /// Removes the table if it may exist.
   ~NftPartition();
   NftPartition(const NftPartition&) = delete;
   NftPartition& operator=(const NftPartition&) = delete;
 
-  /// @brief Drops the traffic from now on.
+  /// @brief Drops (or rejects) the traffic from now on.
   void apply();
   /// @brief Lets the traffic pass again (removes the table).
   void heal();

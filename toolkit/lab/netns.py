@@ -12,7 +12,8 @@ and deletes them, whatever happened before.
 Addresses of a topology with prefix ``P = fd00:<id>`` (``<id>`` unique per topology)::
 
     client link  P:1::/64    server i: P:1::<i>   clients (br0): P:1::100 - P:1::107
-    partner link P:99::/64   server 1: P:99::1    server 2:      P:99::2
+    partner link k P:<99+k>::/64 (veth ha<k>): primary k ::1, secondary ::2 (a pair: ha0,
+                 P:99::1 and P:99::2; m_to_1(): one link per primary, see NetnsCluster)
     relays' link-addresses   P:2::1, P:2::2, ...  (the generator's --link-address, + relay)
     subnet i     P:<0x10+i>::/64 (IA_NA), pd-pool P:<0x100+i>::/48 delegating /64s
 
@@ -64,7 +65,7 @@ from .lab import (SEARCH_PATH, DaemonServer, Failover6dServer, LabError, Subnet,
                   failover6d_config, poll, relationship_config, resolve_argv, spawn_argv, which)
 
 __all__ = ["Topology", "NsProcess", "Capture", "NetnsPairBase", "NetnsBundledServer",
-           "NetnsBundledPair", "NetnsServerMixin", "missing_tools", "which", "subnet_layout",
+           "NetnsBundledPair", "NetnsCluster", "NetnsServerMixin", "m_to_1", "missing_tools", "which", "subnet_layout",
            "netns_subnets", "run", "SEARCH_PATH", "STEP_TIMEOUT", "FAILOVER_PORT"]
 
 #: Bound on one setup step (a command, an interface coming up, a process starting).
@@ -161,13 +162,29 @@ class Topology:
     """Namespaces, links and addresses of one netns lab (see the module text); close() removes
     them all and ends every process left in them.
 
-    @p servers server namespaces (at least 2; the partner link joins the first two),
-    @p tag a short unique prefix for the names (made from the pid and a counter when None).
+    @p servers server namespaces (at least 2), @p partner_links the server index pairs (a, b)
+    joined by a partner link each (default [(0, 1)]: one link between the first two servers);
+    link k is the veth pair ``ha<k>`` (that name at both ends) on P:<0x99+k>::/64, end a
+    ::1, end b ::2. @p tag a short unique prefix for the names (made from the pid and a
+    counter when None).
     """
 
-    def __init__(self, servers: int = 2, *, tag: Optional[str] = None) -> None:
+    #: at most this many partner links (their /64s stay below the pd-pools' P:100::)
+    MAX_PARTNER_LINKS = 100
+
+    def __init__(self, servers: int = 2, *, tag: Optional[str] = None,
+                 partner_links: Optional[Sequence[tuple[int, int]]] = None) -> None:
         if servers < 2:
             raise ValueError(f"a netns topology needs at least 2 servers, not {servers}")
+        links = [(0, 1)] if partner_links is None else [(a, b) for a, b in partner_links]
+        if len(links) > self.MAX_PARTNER_LINKS:
+            raise ValueError(f"at most {self.MAX_PARTNER_LINKS} partner links, not {len(links)}")
+        for a, b in links:
+            if not (0 <= a < servers and 0 <= b < servers) or a == b:
+                raise ValueError(f"partner link ({a}, {b}) does not join two of the "
+                                 f"{servers} servers")
+        #: the server index pairs joined by partner link k
+        self.partner_links: list[tuple[int, int]] = links
         problems = missing_tools()
         if problems:
             raise LabError("a netns lab needs " + ", ".join(problems)
@@ -207,9 +224,19 @@ class Topology:
         """The first of client_addresses."""
         return self.client_addresses[0]
 
-    def partner_address(self, i: int) -> str:
-        """Server @p i's (0 or 1) address on the partner link."""
-        return f"{self.prefix}99::{i + 1:x}"
+    def partner_address(self, i: int, link: int = 0) -> str:
+        """Server @p i's address on partner link @p link (the first by default).
+
+        :raises ValueError: server @p i is not an end of that link."""
+        a, b = self.partner_links[link]
+        if i not in (a, b):
+            raise ValueError(f"server {i} is not on partner link {link} ({a}, {b})")
+        return f"{self.prefix}{0x99 + link:x}::{1 if i == a else 2}"
+
+    @staticmethod
+    def partner_device(link: int = 0) -> str:
+        """The interface name of partner link @p link (the same at both ends)."""
+        return f"ha{link}"
 
     def link_address(self, relay: int = 0) -> str:
         """The link-address relay @p relay of the generator puts in its RELAY-FORW."""
@@ -244,15 +271,18 @@ class Topology:
         for a in self.client_addresses:
             run(["ip", "-n", c, "addr", "add", f"{a}/64", "dev", "br0", "nodad"])
         run(["ip", "-n", c, "link", "set", "br0", "up"])
-        a, b = self.server_ns[0], self.server_ns[1]
-        run(["ip", "-n", a, "link", "add", "ha0", "type", "veth", "peer", "name", "ha0",
-             "netns", b])
-        for i, ns in enumerate((a, b)):
-            run(["ip", "-n", ns, "addr", "add", f"{self.partner_address(i)}/64", "dev", "ha0",
-                 "nodad"])
-            run(["ip", "-n", ns, "link", "set", "ha0", "up"])
-        for ns, dev in [(c, "br0"), *((s, "eth0") for s in self.server_ns), (a, "ha0"),
-                        (b, "ha0")]:
+        ready = [(c, "br0"), *((s, "eth0") for s in self.server_ns)]
+        for k, ends in enumerate(self.partner_links):
+            dev = self.partner_device(k)
+            a, b = (self.server_ns[i] for i in ends)
+            run(["ip", "-n", a, "link", "add", dev, "type", "veth", "peer", "name", dev,
+                 "netns", b])
+            for i, ns in zip(ends, (a, b)):
+                run(["ip", "-n", ns, "addr", "add", f"{self.partner_address(i, k)}/64", "dev",
+                     dev, "nodad"])
+                run(["ip", "-n", ns, "link", "set", dev, "up"])
+                ready.append((ns, dev))
+        for ns, dev in ready:
             self._wait_ready(ns, dev)
 
     def _wait_ready(self, ns: str, dev: str) -> None:
@@ -424,22 +454,33 @@ class NetnsPairBase(_lab.PairAdapter):
                 out.append(s)
         return out
 
-    def _init_base(self, lab: Any, name: str, target: str, workdir: Path) -> None:
+    #: Longest a "reset" partition keeps rejecting while waiting for the open connections to
+    #: die (a connection that sends nothing for that long, e.g. of a paused server, stays).
+    reset_timeout: float = 10.0
+
+    def _init_base(self, lab: Any, name: str, target: str, workdir: Path, *,
+                   servers: int = 2, relationships: Optional[dict[str, tuple[int, int]]] = None
+                   ) -> None:
         """Sets up what close() tears down (call it first in __init__, inside the try whose
-        except calls close())."""
+        except calls close()). @p relationships maps each relationship name to the server
+        indices (primary, secondary) its partner link joins (default: {name: (0, 1)}); link k
+        of the topology is the k-th relationship's."""
         self.lab = lab
         self.name = name
         self.target = target
         self.servers = []
         self._captures: list[Capture] = []
-        self._partition = _NftRules()
+        rels = dict(relationships or {name: (0, 1)})
+        #: relationship name -> partner link index (in the topology)
+        self._rel_links: dict[str, int] = {r: k for k, r in enumerate(rels)}
+        self._partition: dict[int, _NftRules] = {k: _NftRules() for k in range(len(rels))}
         self.started = False
         self._next_client = 0
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         #: Short directory for unix sockets (107 octets at most in a path).
         self.sockdir = Path(tempfile.mkdtemp(prefix="f6n-"))
-        self.topology = Topology()
+        self.topology = Topology(servers, partner_links=list(rels.values()))
 
     # ---- what the generator needs ------------------------------------------------------------
 
@@ -490,21 +531,29 @@ class NetnsPairBase(_lab.PairAdapter):
 
     def _start_captures(self) -> None:
         topo = self.topology
-        self._captures.append(Capture(topo.server_ns[0], "ha0",
-                                      self.workdir / "partner-link.pcap",
-                                      f"tcp port {self.partner_port}"))
+        single = len(self._rel_links) == 1
+        for rel, k in self._rel_links.items():
+            ns = topo.server_ns[topo.partner_links[k][0]]
+            name = "partner-link.pcap" if single else f"partner-{rel}.pcap"
+            self._captures.append(Capture(ns, topo.partner_device(k), self.workdir / name,
+                                          f"tcp port {self.partner_port}"))
         self._captures.append(Capture(topo.client_ns, "br0",
                                       self.workdir / "client-link.pcap",
                                       "udp port 546 or udp port 547"))
 
-    def pcaps(self) -> list[Path]:
-        """The partner-link capture (failover6 check reads it with the pair's failover_ports)."""
-        return [self._captures[0].path] if self._captures else []
+    def pcaps(self, relationship: Optional[str] = None) -> list[Path]:
+        """The partner-link captures, one per relationship in order (failover6 check reads
+        them with the pair's failover_ports); of @p relationship only when given."""
+        n = len(self._rel_links)
+        if relationship is not None:
+            k = self._link(relationship)
+            return [self._captures[k].path] if len(self._captures) > k else []
+        return [c.path for c in self._captures[:n]]
 
     def client_pcaps(self) -> list[Path]:
         """The capture of the client link (every DHCPv6 datagram between relays and servers;
         the same exchanges as the generator's own pcap, so do not check both together)."""
-        return [c.path for c in self._captures[1:]]
+        return [c.path for c in self._captures[len(self._rel_links):]]
 
     def stop_captures(self) -> None:
         """Ends dumpcap so that the files are complete (stop() and close() do it too)."""
@@ -516,50 +565,121 @@ class NetnsPairBase(_lab.PairAdapter):
 
     # ---- partner link ----------------------------------------------------------------------
 
-    def partition(self, mode: str = "blackhole", *, drop: Optional[str] = None) -> None:
-        """Cuts the partner link with nftables in the primary's namespace: "blackhole" drops
-        every packet both ways (TCP waits, as over a dead path); "one-way" with
-        drop="to-secondary" or "to-primary" drops one direction only. "reset" and "refuse"
-        (RSTs) are what the loopback proxy offers; nft drops here, so they are refused."""
+    @property
+    def relationship_names(self) -> list[str]:
+        """The relationships' names, in the order of their partner links."""
+        return list(self._rel_links)
+
+    def _link(self, relationship: str) -> int:
+        try:
+            return self._rel_links[relationship]
+        except KeyError:
+            raise LabError(f"{self.name} has no relationship {relationship!r} "
+                           f"(it has {', '.join(self._rel_links)})") from None
+
+    def _links(self, relationship: Optional[str]) -> list[int]:
+        return list(self._rel_links.values()) if relationship is None else \
+            [self._link(relationship)]
+
+    def _ends(self, k: int) -> tuple[str, str, str, str]:
+        """(primary namespace, its address, secondary namespace, its address) of link @p k."""
         topo = self.topology
-        peer = topo.partner_address(1)
-        if mode == "blackhole":
-            direction = "both"
-        elif mode == "one-way":
+        a, b = topo.partner_links[k]
+        return (topo.server_ns[a], topo.partner_address(a, k), topo.server_ns[b],
+                topo.partner_address(b, k))
+
+    def _connections(self, k: int) -> int:
+        """Established TCP connections between the two ends of link @p k (counted at both
+        ends: a reset must reach both sockets)."""
+        ns_a, addr_a, ns_b, addr_b = self._ends(k)
+        n = 0
+        for ns, peer in ((ns_a, addr_b), (ns_b, addr_a)):
+            out = run(["ss", "-Htn", "state", "established", "dst", f"[{peer}]"], ns=ns).stdout
+            n += len([line for line in out.splitlines() if line.strip()])
+        return n
+
+    def partition(self, mode: str = "blackhole", *, drop: Optional[str] = None,
+                  relationship: Optional[str] = None) -> None:
+        """Cuts the partner link of @p relationship (every one when None) with nftables in
+        the primary's namespace:
+
+        * "blackhole" drops every packet both ways (TCP waits, as over a dead path);
+        * "one-way" with drop="to-secondary" or "to-primary" drops one direction only;
+        * "refuse" rejects both ways until heal(): every TCP segment is answered with a RST,
+          so open connections are reset by their next segment (a keepalive at the latest)
+          and new ones are refused, like a host that answers with RSTs;
+        * "reset" is a one-shot event, as the loopback proxy's: the same reject rules, kept
+          until no connection established between the two ends remains (checked with ``ss``
+          at both ends; the lab's keepalive of 2 s makes that about 2 s), at most
+          ``reset_timeout`` seconds, then removed: the link is healed when it returns (a
+          connection that sent nothing meanwhile, e.g. a paused server's, is not reset; the
+          event's ``left`` counts such connections).
+
+        A new partition of a link replaces the previous one."""
+        if mode == "one-way":
             if drop not in ("to-secondary", "to-primary"):
                 raise LabError(f"one-way needs drop='to-secondary' or 'to-primary', not {drop!r}")
-            direction = "out" if drop == "to-secondary" else "in"
-        elif mode in ("reset", "refuse"):
-            raise LabError(f"partition mode {mode!r} is not available in netns mode "
-                           "(nft drops): use 'blackhole' or 'one-way'")
+            direction, action = ("out" if drop == "to-secondary" else "in"), "drop"
+        elif mode in ("blackhole", "reset", "refuse"):
+            if drop is not None:
+                raise LabError(f"drop= goes with mode 'one-way' only, not {mode!r}")
+            direction, action = "both", ("drop" if mode == "blackhole" else "reject")
         else:
             raise LabError(f"partition mode {mode!r}: blackhole, reset, refuse or one-way")
-        if drop is not None and mode != "one-way":
-            raise LabError(f"drop= goes with mode 'one-way' only, not {mode!r}")
-        self._partition.clear()
-        self._partition.apply(topo.server_ns[0], peer, direction=direction, proto="tcp",
-                              port=None)
-        self.mark("partition", mode=mode, drop=drop)
+        links = self._links(relationship)
+        for k in links:
+            ns, _, _, peer = self._ends(k)
+            self._partition[k].clear()
+            self._partition[k].apply(ns, peer, direction=direction, proto="tcp", port=None,
+                                     action=action)
+        fields: dict[str, Any] = {"mode": mode, "drop": drop}
+        if relationship is not None:
+            fields["relationship"] = relationship
+        if mode == "reset":
+            left = 0
+            try:
+                for k in links:
+                    try:
+                        poll(f"the partner-link connections of {self.name} to be reset",
+                             lambda k=k: self._connections(k) == 0,  # type: ignore[misc]
+                             self.reset_timeout)
+                    except _lab.LabTimeout:
+                        left += self._connections(k)
+            finally:
+                for k in links:
+                    self._partition[k].clear()
+            fields["left"] = left
+        self.mark("partition", **fields)
 
-    def heal(self) -> None:
-        """Removes the partition's nft rules."""
-        self._partition.clear()
-        self.mark("heal")
+    def heal(self, relationship: Optional[str] = None) -> None:
+        """Removes the partition's nft rules (of @p relationship only when given)."""
+        for k in self._links(relationship):
+            self._partition[k].clear()
+        if relationship is None:
+            self.mark("heal")
+        else:
+            self.mark("heal", relationship=relationship)
 
-    def delay(self, seconds: float) -> None:
-        """Delays the partner link both ways with tc netem; a clear error where the kernel has
-        no sch_netem (as on the CI VM)."""
-        for i in (0, 1):
-            ns = self.topology.server_ns[i]
-            if seconds <= 0:
-                run(["tc", "qdisc", "del", "dev", "ha0", "root"], ns=ns, check=False)
-                continue
-            r = run(["tc", "qdisc", "replace", "dev", "ha0", "root", "netem", "delay",
-                     f"{seconds * 1000:.0f}ms"], ns=ns, check=False)
-            if r.returncode != 0:
-                raise LabError("partner-link delay in netns mode needs tc netem, which this "
-                                   f"kernel refused: {(r.stdout + r.stderr).strip()}")
-        self.mark("delay", seconds=seconds)
+    def delay(self, seconds: float, relationship: Optional[str] = None) -> None:
+        """Delays the partner link (of @p relationship; every one when None) both ways with tc
+        netem; a clear error where the kernel has no sch_netem (as on the CI VM)."""
+        topo = self.topology
+        for k in self._links(relationship):
+            dev = topo.partner_device(k)
+            for i in topo.partner_links[k]:
+                ns = topo.server_ns[i]
+                if seconds <= 0:
+                    run(["tc", "qdisc", "del", "dev", dev, "root"], ns=ns, check=False)
+                    continue
+                r = run(["tc", "qdisc", "replace", "dev", dev, "root", "netem", "delay",
+                         f"{seconds * 1000:.0f}ms"], ns=ns, check=False)
+                if r.returncode != 0:
+                    raise LabError("partner-link delay in netns mode needs tc netem, which "
+                                   f"this kernel refused: {(r.stdout + r.stderr).strip()}")
+        if relationship is None:
+            self.mark("delay", seconds=seconds)
+        else:
+            self.mark("delay", seconds=seconds, relationship=relationship)
 
     # ---- life ------------------------------------------------------------------------------
 
@@ -569,15 +689,18 @@ class NetnsPairBase(_lab.PairAdapter):
     #: the attributes naming the servers, in the order start() starts them
     start_order: tuple[str, ...] = ("primary", "secondary")
 
+    def _start_sequence(self) -> list[_lab.Server]:
+        """The servers in the order start() starts them (start_order's by default)."""
+        return [getattr(self, name) for name in self.start_order]
+
     def start(self) -> None:
-        """Starts the captures, then the servers in start_order (each answering its control
-        socket); wait_normal() waits for the pair to settle. When a step fails, what started
-        is stopped before the error is raised."""
+        """Starts the captures, then the servers in _start_sequence() (each answering its
+        control socket); wait_normal() waits for the pair to settle. When a step fails, what
+        started is stopped before the error is raised."""
         try:
             if not self._captures:
                 self._start_captures()
-            for name in self.start_order:
-                s: _lab.Server = getattr(self, name)
+            for s in self._start_sequence():
                 if not s.alive:
                     s.start()
         except BaseException:
@@ -596,8 +719,7 @@ class NetnsPairBase(_lab.PairAdapter):
         step runs even when an earlier one failed; the first error is raised at the end).
         Idempotent; safe on a pair whose __init__ failed halfway."""
         steps: list[Any] = [s.close for s in self._netns_servers()]
-        if hasattr(self, "_partition"):
-            steps.append(self._partition.clear)
+        steps += [rules.clear for rules in getattr(self, "_partition", {}).values()]
         steps += [c.stop for c in getattr(self, "_captures", [])]
         if hasattr(self, "topology"):
             steps.append(self.topology.close)
@@ -624,11 +746,13 @@ class NetnsBundledServer(NetnsServerMixin, Failover6dServer):
     speaking RFC 8156 over the partner link (status, state, partner-down, leases over its
     control socket: see failover6.lab.Failover6dServer)."""
 
-    def __init__(self, pair: "NetnsBundledPair", index: int, name: str, role: str) -> None:
+    def __init__(self, pair: "NetnsBundledPair", index: int, name: str, role: str,
+                 subnets: Optional[Sequence[Subnet]] = None) -> None:
         Failover6dServer.__init__(self, name, role, pair.workdir / name,
                                   pair.sockdir / f"{name}.sock",
                                   f"[{pair.topology.server_address(index)}]:547",
-                                  netns_subnets(pair.topology, pair.subnets))
+                                  list(subnets) if subnets is not None
+                                  else netns_subnets(pair.topology, pair.subnets))
         self._init_netns(pair, index)
 
     def config(self) -> dict[str, Any]:
@@ -636,30 +760,42 @@ class NetnsBundledServer(NetnsServerMixin, Failover6dServer):
 
 
 class NetnsBundledPair(NetnsPairBase):
-    """A failover6d primary and secondary in their own namespaces (see the module text).
+    """A failover6d primary and secondary in their own namespaces (see the module text); with
+    @p primaries > 1 the m-to-1 case (see NetnsCluster, which m_to_1() makes).
 
-    Parameters as the loopback pair of :meth:`failover6.lab.Lab.pair`: subnets (one per relay),
-    mclt, valid, preferred, t1, t2, pd, skew (faketime seconds on the secondary),
-    auto_partner_down, max_unacked, keepalive, startup_time; the partner link is always
-    partitioned with nft here (partner_link "proxy", the loopback default, is taken to mean
-    that too), client_proxy is not needed (block_clients uses nft) and tls must be False.
+    Parameters as the loopback pair of :meth:`failover6.lab.Lab.pair`: subnets (one per relay;
+    per primary), mclt, valid, preferred, t1, t2, pd, skew (faketime seconds on the
+    secondary), auto_partner_down, max_unacked, keepalive, startup_time; the partner link is
+    always partitioned with nft here (partner_link "proxy", the loopback default, is taken to
+    mean that too), client_proxy is not needed (block_clients uses nft) and tls must be False.
+
+    Servers 0..primaries-1 of the topology are the primaries, server ``primaries`` the
+    secondary; relationship k ("lab-pair"-style @p name for a pair, "rel-<k+1>" otherwise)
+    runs over partner link k between primary k and the secondary, and primary k serves
+    subnets k*subnets .. (k+1)*subnets-1 (the secondary all of them).
     """
 
     primary: NetnsBundledServer
     secondary: NetnsBundledServer
 
     def __init__(self, lab: Any = None, *, workdir: Optional[Path] = None,
-                 name: str = "lab-pair", subnets: int = 4, mclt: int = 30, valid: int = 90,
+                 name: Optional[str] = None, subnets: int = 4, mclt: int = 30, valid: int = 90,
                  preferred: int = 60, t1: int = 30, t2: int = 48, pd: bool = True,
                  tls: bool = False, skew: float = 0.0, auto_partner_down: Optional[int] = None,
                  max_unacked: int = 64, keepalive: int = 2, startup_time: Optional[int] = 2,
                  partner_link: str = "nft", client_proxy: bool = False,
-                 start: bool = True) -> None:
+                 start: bool = True, primaries: int = 1) -> None:
         if tls:
             raise ValueError("tls=True is not supported by the netns pair yet")
         if partner_link not in ("nft", "proxy"):
             raise ValueError(f"partner_link={partner_link!r}: netns pairs partition with nft")
+        if primaries < 1 or primaries > Topology.MAX_PARTNER_LINKS:
+            raise ValueError(f"primaries must be 1..{Topology.MAX_PARTNER_LINKS}, not "
+                             f"{primaries}")
+        if subnets < 1 or primaries * subnets > 127:
+            raise ValueError(f"subnets must be 1..{127 // primaries} per primary, not {subnets}")
         del client_proxy  # block_clients() uses nft in netns mode
+        name = name or ("lab-pair" if primaries == 1 else "m-to-1")
         wd = Path(workdir or (lab.workdir if lab is not None else tempfile.mkdtemp()))
         self.name = name
         self.subnets, self.mclt, self.pd = subnets, mclt, pd
@@ -668,11 +804,22 @@ class NetnsBundledPair(NetnsPairBase):
                                                                      max_unacked, keepalive)
         self.startup_time = startup_time
         self.failover_ports = (FAILOVER_PORT,)
+        rels = {(name if primaries == 1 else f"rel-{k + 1}"): (k, primaries)
+                for k in range(primaries)}
         try:
-            self._init_base(lab, name, "bundled", wd / name)
-            self.primary = NetnsBundledServer(self, 0, f"{name}-primary", "primary")
-            self.secondary = NetnsBundledServer(self, 1, f"{name}-secondary", "secondary")
-            self._f6 = [self.primary, self.secondary]
+            self._init_base(lab, name, "bundled", wd / name, servers=primaries + 1,
+                            relationships=rels)
+            everything = netns_subnets(self.topology, primaries * subnets)
+            self.primaries: list[NetnsBundledServer] = []
+            for k in range(primaries):
+                label = "primary" if primaries == 1 else f"primary-{k + 1}"
+                self.primaries.append(NetnsBundledServer(
+                    self, k, f"{name}-{label}", "primary",
+                    everything[k * subnets:(k + 1) * subnets]))
+            self.primary = self.primaries[0]
+            self.secondary = NetnsBundledServer(self, primaries, f"{name}-secondary",
+                                                "secondary", everything)
+            self._f6 = [*self.primaries, self.secondary]
             self.servers = list(self._f6)
             if skew:
                 self.secondary.env = _lab._skew_env(skew)
@@ -682,24 +829,72 @@ class NetnsBundledPair(NetnsPairBase):
             self.close()
             raise
 
+    def relationships(self, server: _lab.Server) -> list[Optional[str]]:
+        """The relationship names @p server takes part in."""
+        if server is self.secondary:
+            return list(self._rel_links)
+        return [self.relationship_names[self.primaries.index(server)]]  # type: ignore[arg-type]
+
     def _config(self, server: NetnsBundledServer) -> dict[str, Any]:
         topo = self.topology
-        me, peer = server.index, 1 - server.index
-        rel = relationship_config(
-            self.name, server.role, f"[{topo.partner_address(me)}]:{FAILOVER_PORT}",
-            f"[{topo.partner_address(peer)}]:{FAILOVER_PORT}", mclt=self.mclt,
-            keepalive=self.keepalive, max_unacked=self.max_unacked,
-            subnets=[x.id for x in server.subnets], auto_partner_down=self.auto_partner_down,
-            startup_time=self.startup_time)
+        rels = []
+        for rel, k in self._rel_links.items():
+            p, sec = topo.partner_links[k]
+            if server.index not in (p, sec):
+                continue
+            peer = sec if server.index == p else p
+            rels.append(relationship_config(
+                rel, server.role, f"[{topo.partner_address(server.index, k)}]:{FAILOVER_PORT}",
+                f"[{topo.partner_address(peer, k)}]:{FAILOVER_PORT}", mclt=self.mclt,
+                keepalive=self.keepalive, max_unacked=self.max_unacked,
+                subnets=[x.id for x in self.primaries[p].subnets],
+                auto_partner_down=self.auto_partner_down, startup_time=self.startup_time))
         return failover6d_config(
             server.name, storage_dir=server.storage_dir, socket_path=server.socket,
             listen=server.dhcp, subnets=[x.config(self.pd) for x in server.subnets],
-            relationships=[rel], **self.timers)
+            relationships=rels, **self.timers)
 
-    #: the secondary first, so that the primary finds its partner listening
-    start_order = ("secondary", "primary")
+    def _start_sequence(self) -> list[_lab.Server]:
+        # the secondary first, so that the primaries find their partner listening
+        return [self.secondary, *self.primaries]
+
+    def _normal_report(self) -> str:
+        out = []
+        for s in self._f6:
+            states = ", ".join(f"{rel}: {s.state(rel)}" for rel in self.relationships(s))
+            out.append(f"{s.name}: {states}\n{s.log_tail()}")
+        return "\n".join(out)
+
+    def generate_argv(self, clients: int, relays: Optional[int] = None) -> list[str]:
+        """As NetnsPairBase's, with one relay per subnet of every primary by default (relay r
+        of the generator selects subnet r + 1: a fleet with ``relays=len(secondary.subnets)``
+        covers every primary's subnets)."""
+        return super().generate_argv(clients, relays or len(self.secondary.subnets))
 
     def wait_normal(self, timeout: float = 30) -> None:
-        """Both servers NORMAL and each seeing its partner NORMAL."""
-        poll("both servers NORMAL with their partner NORMAL",
-             lambda: all(s.in_normal() for s in self._f6), timeout, self._normal_report)
+        """Every relationship NORMAL on both sides, each side seeing its partner NORMAL."""
+        def normal() -> bool:
+            return all(s.in_normal(rel) for k, rel in enumerate(self._rel_links)
+                       for s in (self.primaries[k], self.secondary))
+        poll("every relationship NORMAL on both sides with the partner NORMAL", normal,
+             timeout, self._normal_report)
+
+
+class NetnsCluster(NetnsBundledPair):
+    """m-to-1 in network namespaces (RFC 7031 §4.4), what :meth:`failover6.lab.Lab.m_to_1`
+    returns in the netns topology (made by m_to_1()): @p primaries primaries, each in its own
+    namespace with its own subnets, and one secondary namespace serving all of them, one
+    relationship "rel-<k>" per primary over its own partner link (veth ``ha<k-1>``, its own
+    /64, its own capture ``partner-rel-<k>.pcap``). partition(), heal() and delay() take
+    ``relationship=`` (every relationship when None), like the loopback Cluster;
+    ``primaries`` lists the primaries, ``primary`` is the first."""
+
+    def __init__(self, lab: Any = None, *, primaries: int = 2, **params: Any) -> None:
+        super().__init__(lab, primaries=primaries, **params)
+
+
+def m_to_1(lab: Any, primaries: int = 2, **params: Any) -> NetnsCluster:
+    """The netns m-to-1 cluster Lab.m_to_1() starts (not started here; @p params as
+    NetnsBundledPair: subnets per primary, mclt, timers, ...)."""
+    params.setdefault("start", False)
+    return NetnsCluster(lab, primaries=primaries, **params)

@@ -43,6 +43,54 @@ BOOST_AUTO_TEST_CASE(direction_out_all_protocols) {
   BOOST_TEST(s.find("saddr") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(reject_tcp_answers_with_a_reset_both_ways) {
+  auto s = nft_apply_script({"t4", "fd00::2", "both", "tcp", 647, "reject"});
+  BOOST_TEST(s ==
+             "table inet t4 {}\n"
+             "flush table inet t4\n"
+             "table inet t4 {\n"
+             "  chain input {\n"
+             "    type filter hook input priority -10; policy accept;\n"
+             "    ip6 saddr fd00::2 tcp dport 647 tcp flags & rst == 0 reject with tcp reset\n"
+             "    ip6 saddr fd00::2 tcp sport 647 tcp flags & rst == 0 reject with tcp reset\n"
+             "  }\n"
+             "  chain output {\n"
+             "    type filter hook output priority -10; policy accept;\n"
+             "    ip6 daddr fd00::2 tcp dport 647 tcp flags & rst == 0 reject with tcp reset\n"
+             "    ip6 daddr fd00::2 tcp sport 647 tcp flags & rst == 0 reject with tcp reset\n"
+             "  }\n"
+             "}\n");
+  BOOST_TEST(s.find("drop") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reject_udp_answers_with_icmp_admin_prohibited) {
+  auto v6 = nft_apply_script({"t5", "fd00::2", "in", "udp", std::nullopt, "reject"});
+  BOOST_TEST(v6.find("    ip6 saddr fd00::2 meta l4proto udp reject with icmpv6 type "
+                     "admin-prohibited\n") != std::string::npos);
+  auto v4 = nft_apply_script({"t6", "10.0.0.2", "out", "udp", 547, "reject"});
+  BOOST_TEST(v4.find("    ip daddr 10.0.0.2 udp dport 547 reject with icmp type "
+                     "admin-prohibited\n") != std::string::npos);
+  BOOST_TEST(v4.find("saddr") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reject_all_protocols_resets_tcp_first) {
+  auto s = nft_apply_script({"t7", "fd00::2", "out", "all", std::nullopt, "reject"});
+  const auto tcp = s.find(
+      "    ip6 daddr fd00::2 meta l4proto tcp tcp flags & rst == 0 reject with tcp reset\n");
+  const auto rest = s.find("    ip6 daddr fd00::2 meta l4proto != tcp reject with icmpv6 type "
+                          "admin-prohibited\n");
+  BOOST_TEST(tcp != std::string::npos);
+  BOOST_TEST(rest != std::string::npos);
+  BOOST_TEST(tcp < rest);
+}
+
+BOOST_AUTO_TEST_CASE(drop_is_the_default_action) {
+  NftSpec spec{"t8", "fd00::2", "both", "tcp", std::nullopt};
+  BOOST_TEST(spec.action == "drop");
+  NftPartition p("", "fd00::2", "both", "tcp", 647, "reject");
+  BOOST_TEST(p.spec().action == "reject");
+}
+
 BOOST_AUTO_TEST_CASE(remove_script_declares_then_deletes) {
   BOOST_TEST(nft_remove_script("t1") == "table inet t1 {}\ndelete table inet t1\n");
 }
@@ -61,6 +109,7 @@ BOOST_AUTO_TEST_CASE(bad_specs_are_rejected_with_the_field_named) {
   BOOST_TEST(rejects({"t", "fd00::2", "both", "sctp", std::nullopt}, "proto"));
   BOOST_TEST(rejects({"t", "fd00::2", "both", "all", 647}, "port"));
   BOOST_TEST(rejects({"t; flush ruleset", "fd00::2", "both", "tcp", std::nullopt}, "table"));
+  BOOST_TEST(rejects({"t", "fd00::2", "both", "tcp", std::nullopt, "accept"}, "action"));
 }
 
 BOOST_AUTO_TEST_CASE(objects_get_unique_tables) {
