@@ -25,28 +25,23 @@ partner with a skewed clock; :class:`NftPartition` for partitions in network nam
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _core
 
 __all__ = ["NftPartition", "Process", "Proxy", "UdpProxy", "nft_apply_script", "skew_env"]
 
 
-class Proxy:
-    """A TCP proxy for the partner link with switchable faults.
+_F = TypeVar("_F", bound="_Forwarder")
 
-    ``target`` and ``listen`` are ``"[ADDR]:PORT"``; ``listen`` port 0 (the default) picks a
-    free port, see :attr:`port`. ``pcap`` writes the stream as delivered to each side (bytes a
-    fault dropped are not in it). Raises ValueError for a bad endpoint and RuntimeError when it
-    cannot listen or create the pcap.
-    """
 
-    def __init__(self, target: str, listen: str = "[::1]:0", pcap: str | None = None,
-                 name: str = "partner-link") -> None:
-        self._p = _core.PartnerProxy(target, listen, pcap or "", name)
-        self.target = target
-        self.pcap = pcap
-        self.name = name
+class _Forwarder:
+    """What the two proxies share: the bound endpoint, the mode, pass/blackhole, counters,
+    the event list, close() and the context manager. ``_p`` is the C++ object."""
+
+    _p: Any
+    target: str
+    name: str
 
     @property
     def port(self) -> int:
@@ -60,18 +55,70 @@ class Proxy:
 
     @property
     def mode(self) -> str:
-        """``"pass"``, ``"blackhole"``, ``"refuse"``, ``"delay"`` or ``"one-way"``."""
+        """The current fault: ``"pass"``, ``"blackhole"``, or (Proxy only) ``"refuse"``,
+        ``"delay"`` or ``"one-way"``."""
         return str(self._p.mode)
 
     def pass_through(self) -> None:
-        """Heals: bytes flow again; bytes held by a delay are delivered at once, in order.
-        Connections that lost bytes to a fault are reset so the partners reconnect."""
+        """Heals: traffic flows again (Proxy: see its class documentation)."""
         self._p.pass_through()
 
     def blackhole(self) -> None:
-        """Partition: every byte (and FIN) dropped both ways; sockets stay open; new
-        connections are accepted and stay silent."""
+        """Drops traffic from now on (Proxy: both ways; UdpProxy: client -> server)."""
         self._p.blackhole()
+
+    def stats(self) -> dict[str, Any]:
+        """The counters (each class documents its own keys)."""
+        result: dict[str, Any] = self._p.stats()
+        return result
+
+    def events(self) -> list[tuple[float, str]]:
+        """Mode changes (and, for Proxy, resets) so far: ``(unix time, "blackhole" | "pass" |
+        ...)``."""
+        return [(float(t), str(w)) for t, w in self._p.events()]
+
+    def close(self) -> None:
+        """Closes every socket (Proxy: and the pcap, raising RuntimeError when it could not
+        be written completely); idempotent."""
+        self._p.close()
+
+    def __enter__(self: _F) -> _F:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, port={self.port}, target={self.target!r})"
+
+
+class Proxy(_Forwarder):
+    """A TCP proxy for the partner link with switchable faults.
+
+    ``target`` and ``listen`` are ``"[ADDR]:PORT"``; ``listen`` port 0 (the default) picks a
+    free port, see :attr:`port`. ``pcap`` writes the stream as delivered to each side (bytes a
+    fault dropped are not in it). Raises ValueError for a bad endpoint and RuntimeError when it
+    cannot listen or create the pcap.
+
+    :meth:`pass_through` heals: bytes held by a delay are delivered at once, in order. Whenever
+    delivery resumes in a direction that lost bytes to a fault (any mode change), the
+    connections concerned are reset first, so the partners reconnect (TCP never delivers a
+    stream with a hole). :meth:`blackhole` drops every byte (and FIN) both ways; sockets stay
+    open; new connections are accepted and stay silent.
+
+    :meth:`stats` keys: ``connections``, ``open_connections``, ``bytes_to_target``,
+    ``bytes_from_target``, ``dropped_to_target``, ``dropped_from_target``, ``resets``,
+    ``refused``, ``connect_failures``, ``held_bytes``, ``mode``, ``delay_seconds``, ``drop``,
+    ``pcap_packets``, ``pcap_error``.
+    """
+
+    def __init__(self, target: str, listen: str = "[::1]:0", pcap: str | None = None,
+                 name: str = "partner-link") -> None:
+        self._p = _core.PartnerProxy(target, listen, pcap or "", name)
+        self.target = target
+        self.pcap = pcap
+        self.name = name
 
     def reset(self) -> int:
         """Resets (RST) every open connection once; the mode becomes ``"pass"``.
@@ -91,42 +138,19 @@ class Proxy:
         """Drops the bytes of one direction: ``drop="to-target"`` or ``"from-target"``."""
         self._p.one_way(drop)
 
-    def stats(self) -> dict[str, Any]:
-        """Counters: ``connections``, ``open_connections``, ``bytes_to_target``,
-        ``bytes_from_target``, ``dropped_to_target``, ``dropped_from_target``, ``resets``,
-        ``refused``, ``connect_failures``, ``held_bytes``, ``mode``, ``delay_seconds``,
-        ``drop``, ``pcap_packets``, ``pcap_error``."""
-        result: dict[str, Any] = self._p.stats()
-        return result
 
-    def events(self) -> list[tuple[float, str]]:
-        """Mode changes and resets so far: ``(unix time, "blackhole" | "pass" | ...)``."""
-        return [(float(t), str(w)) for t, w in self._p.events()]
-
-    def close(self) -> None:
-        """Closes every connection and the pcap; idempotent. Raises RuntimeError when the
-        pcap could not be written completely."""
-        self._p.close()
-
-    def __enter__(self) -> Proxy:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Proxy({self.name!r}, port={self.port}, target={self.target!r})"
-
-
-class UdpProxy:
+class UdpProxy(_Forwarder):
     """A UDP forwarder in front of one server's DHCPv6 port (RFC 7031 §4.7): relays send to
     :attr:`port`; :meth:`blackhole` drops client->server datagrams only, while the partner
     link stays up. One upstream socket per relay source, so replies return to the sender.
 
     Mappings are bounded: one without a datagram for ``idle_timeout`` seconds is closed, and
     beyond ``UdpProxy.MAX_SOURCES`` sources the least recently used one is closed (its source
-    gets a new mapping with its next datagram)."""
+    gets a new mapping with its next datagram).
+
+    :meth:`stats` keys: ``sources`` (seen), ``open_sources`` (mapped now), ``expired``,
+    ``to_target``, ``from_target``, ``dropped``, ``bytes_to_target``, ``bytes_from_target``,
+    ``send_errors``, ``mode``."""
 
     #: Most sources mapped at once.
     MAX_SOURCES: int = int(_core.UdpProxy.MAX_SOURCES)
@@ -136,54 +160,6 @@ class UdpProxy:
         self._p = _core.UdpProxy(target, listen, name or "client-proxy", float(idle_timeout))
         self.target = target
         self.name = name
-
-    @property
-    def port(self) -> int:
-        """The port actually bound."""
-        return int(self._p.port)
-
-    @property
-    def listen_address(self) -> str:
-        """``"[ADDR]:PORT"`` actually bound."""
-        return str(self._p.listen_address)
-
-    @property
-    def mode(self) -> str:
-        """``"pass"`` or ``"blackhole"``."""
-        return str(self._p.mode)
-
-    def pass_through(self) -> None:
-        """Forwards client traffic to the server again."""
-        self._p.pass_through()
-
-    def blackhole(self) -> None:
-        """Drops client traffic toward the server from now on."""
-        self._p.blackhole()
-
-    def stats(self) -> dict[str, Any]:
-        """Counters: ``sources`` (seen), ``open_sources`` (mapped now), ``expired``,
-        ``to_target``, ``from_target``, ``dropped``, ``bytes_to_target``,
-        ``bytes_from_target``, ``send_errors``, ``mode``."""
-        result: dict[str, Any] = self._p.stats()
-        return result
-
-    def events(self) -> list[tuple[float, str]]:
-        """Mode changes so far: ``(unix time, "blackhole" | "pass")``."""
-        return [(float(t), str(w)) for t, w in self._p.events()]
-
-    def close(self) -> None:
-        """Closes every socket; idempotent."""
-        self._p.close()
-
-    def __enter__(self) -> UdpProxy:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"UdpProxy({self.name!r}, port={self.port}, target={self.target!r})"
 
 
 class Process:
