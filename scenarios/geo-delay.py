@@ -45,28 +45,15 @@ def run(sc: Scenario) -> None:
     sc.phase(f"partner link delayed by {sc['delay']:g} s each way")
     pair.delay(sc["delay"])
     pair.wait_normal(60)
-    fleet = sc.fleet(pair).start()
-    sc.phase(f"binding {sc['clients']} clients behind {sc['relays']} relays")
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"])
+    fleet = sc.bind_fleet(pair)
     sc.hold(sc["during"], "lazy updates cross the slow link")
-    if sc.bundled:
-        for server in pair.servers:
-            state = sc.state_of(server)
-            sc.expect(f"{server.name} stayed in NORMAL over the slow link", state == "NORMAL",
-                      f"state {state}")
-    else:
-        for server in pair.servers:
-            sc.observe(f"{server.name} state over the slow link", sc.state_of(server))
+    sc.expect_in_state(pair.servers, "NORMAL", "{server} stayed in NORMAL over the slow link",
+                       observed="{server} state over the slow link")
 
     if sc["failover"]:
-        sc.wait_synced(pair, sc["sync_timeout"], name="lazy updates caught up over the slow link")
-        sc.phase("failure: kill -9 of the primary")
-        pair.primary.kill()
-        sc.expect_state(pair.secondary, "COMMUNICATIONS-INTERRUPTED", sc["detect_timeout"],
-                        name="secondary noticed the failure (COMMUNICATIONS-INTERRUPTED)")
-        sc.phase("operator: partner-down on the distant secondary")
-        sc.partner_down(pair.secondary)
-        sc.expect_state(pair.secondary, "PARTNER-DOWN", 15, name="secondary reached PARTNER-DOWN")
+        sc.fail_over(pair, pair.primary, pair.secondary,
+                     sync_name="lazy updates caught up over the slow link",
+                     operator="operator: partner-down on the distant secondary")
         sc.hold(sc["outage"], "the secondary serves alone")
         sc.rejoin(pair.primary)
     sc.expect_clients(sc.finish(fleet))

@@ -46,33 +46,13 @@ QUICK = {"t1": 4, "t2": 6, "clients": 60, "before": 3.0, "outage": 6.0, "after":
 
 
 def run(sc: Scenario) -> None:
-    pair = sc.pair()
-    sc.phase("waiting for the pair to reach NORMAL")
-    pair.wait_normal(60)
-    fleet = sc.fleet(pair).start()
-    sc.phase(f"binding {sc['clients']} clients behind {sc['relays']} relays")
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"])
+    pair = sc.normal_pair()
+    fleet = sc.bind_fleet(pair)
     sc.hold(sc["before"], "traffic before the failure")
 
-    sc.wait_synced(pair)
-    sc.phase("failure: kill -9 of the primary")
-    pair.primary.kill()
-    sc.expect_state(pair.secondary, "COMMUNICATIONS-INTERRUPTED", sc["detect_timeout"],
-                    name="secondary noticed the failure (COMMUNICATIONS-INTERRUPTED)")
-    if sc["partner_down"]:
-        sc.phase("operator: partner-down on the secondary")
-        sc.partner_down(pair.secondary)
-        sc.expect_state(pair.secondary, "PARTNER-DOWN", 15,
-                        name="secondary reached PARTNER-DOWN")
+    sc.fail_over(pair, pair.primary, pair.secondary, partner_down=sc["partner_down"])
     sc.hold(sc["outage"], "clients renew and rebind against the secondary alone")
-
-    if sc["recover"]:
-        sc.phase("restarting the primary (storage intact)")
-        pair.primary.restart()
-        sc.expect_normal(pair, sc["recover_timeout"], name="pair back in NORMAL after the restart")
-        sc.hold(sc["after"], "traffic after recovery")
-    else:
-        sc.rejoin(pair.primary)
+    sc.recover(pair, pair.primary)
     sc.expect_clients(sc.finish(fleet))
 
 

@@ -42,8 +42,8 @@ QUICK = {"t1": 4, "t2": 6, "clients": 150, "rate": 100.0, "duration": 4.0, "dela
 
 
 def measure(sc: Scenario, pair: Any, label: str, seed: int) -> dict[str, Any]:
-    fleet = sc.fleet(pair, seed=seed).start()
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"], name=f"{label}: clients bound")
+    fleet = sc.bind_fleet(pair, seed=seed, what=f"{label}: binding {sc['clients']} new clients",
+                          name=f"{label}: clients bound")
     sc.hold(sc["duration"], f"{label} measurement")
     summary = sc.finish(fleet)
     lat = summary.get("latency_ms") or {}
@@ -55,22 +55,23 @@ def measure(sc: Scenario, pair: Any, label: str, seed: int) -> dict[str, Any]:
 
 
 def run(sc: Scenario) -> None:
-    pair = sc.pair()
-    sc.phase("waiting for the pair to reach NORMAL")
-    pair.wait_normal(60)
+    pair = sc.normal_pair()
     sc.phase("baseline: fast partner link")
     base = measure(sc, pair, "baseline", seed=1)
 
     sc.phase(f"partner link delayed by {sc['delay']:g} s each way")
     pair.delay(sc["delay"])
     slow = measure(sc, pair, "slow link", seed=2)
-    if sc.bundled:
-        for server in pair.servers:
-            state = sc.state_of(server)
-            sc.expect(f"{server.name} stayed in NORMAL", state == "NORMAL", f"state {state}")
+    sc.expect_in_state(pair.servers, "NORMAL", "{server} stayed in NORMAL",
+                       observed="{server} state with the slow link")
 
-    p99_base = float((base.get("latency_ms") or {}).get("p99", 0.0))
-    p99_slow = float((slow.get("latency_ms") or {}).get("p99", 0.0))
+    if not (base.get("latency_ms") or {}).get("p99") or not (slow.get("latency_ms") or {}).get("p99"):
+        sc.expect("p99 latency unaffected by the partner-link delay", False,
+                  "no latency measured (baseline "
+                  f"{base.get('exchanges', 0)}, slow link {slow.get('exchanges', 0)} exchanges)")
+        return
+    p99_base = float(base["latency_ms"]["p99"])
+    p99_slow = float(slow["latency_ms"]["p99"])
     allowed = sc["max_increase"] * sc["delay"] * 1000.0
     ratio = p99_slow / p99_base if p99_base > 0 else float("inf")
     sc.expect("p99 latency unaffected by the partner-link delay",

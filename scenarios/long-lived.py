@@ -66,15 +66,9 @@ def fault(sc: Scenario, pair: Any, kind: str) -> None:
         sc.phase(f"resume (SIGCONT) of the {role}")
         victim.resume()
         return
-    sc.wait_synced(pair)
-    sc.phase(f"failure: kill -9 of the {role}")
-    victim.kill()
-    sc.expect_state(survivor, "COMMUNICATIONS-INTERRUPTED", sc["detect_timeout"],
-                    name=f"{survivor.name} noticed the failure of {victim.name}")
-    if sc["partner_down"]:
-        sc.phase(f"operator: partner-down on the {survivor.role}")
-        sc.partner_down(survivor)
-        sc.expect_state(survivor, "PARTNER-DOWN", 15, name=f"{survivor.name} reached PARTNER-DOWN")
+    sc.fail_over(pair, victim, survivor, partner_down=sc["partner_down"],
+                 noticed=f"{survivor.name} noticed the failure of {victim.name}",
+                 reached=f"{survivor.name} reached PARTNER-DOWN")
     sc.hold(sc["outage"], f"the {survivor.role} serves alone")
     sc.phase(f"restarting the {role} (storage intact)")
     victim.restart()
@@ -85,12 +79,8 @@ def run(sc: Scenario) -> None:
     bad = [k for k in kinds if k not in KINDS]
     if bad:
         raise ValueError(f"unknown fault(s) {', '.join(bad)}; known: {', '.join(KINDS)}")
-    pair = sc.pair()
-    sc.phase("waiting for the pair to reach NORMAL")
-    pair.wait_normal(60)
-    fleet = sc.fleet(pair).start()
-    sc.phase(f"binding {sc['clients']} long-lived clients")
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"])
+    pair = sc.normal_pair()
+    fleet = sc.bind_fleet(pair, what=f"binding {sc['clients']} long-lived clients")
     for i, kind in enumerate(kinds, 1):
         sc.hold(sc["between"], "clients renew")
         fault(sc, pair, kind)

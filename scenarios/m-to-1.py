@@ -67,15 +67,11 @@ def run(sc: Scenario) -> None:
     sc.hold(sc["before"], "traffic before the failure")
 
     victim, failed = cluster.primaries[0], rels[0]
-    sc.wait_synced(cluster)
-    sc.phase(f"failure: kill -9 of {victim.name} ({failed})")
-    victim.kill()
-    sc.expect_state(secondary, "COMMUNICATIONS-INTERRUPTED", sc["detect_timeout"],
-                    relationship=failed, name=f"secondary noticed the failure in {failed}")
-    sc.phase(f"operator: partner-down on the secondary for {failed} only")
-    sc.partner_down(secondary, failed)
-    sc.expect_state(secondary, "PARTNER-DOWN", 15, relationship=failed,
-                    name=f"secondary reached PARTNER-DOWN in {failed}")
+    sc.fail_over(cluster, victim, secondary, relationship=failed,
+                 failure=f"failure: kill -9 of {victim.name} ({failed})",
+                 noticed=f"secondary noticed the failure in {failed}",
+                 operator=f"operator: partner-down on the secondary for {failed} only",
+                 reached=f"secondary reached PARTNER-DOWN in {failed}")
     for rel in rels[1:]:
         state = sc.state_of(secondary, rel)
         sc.expect(f"{rel} undisturbed (NORMAL) while {failed} is down", state == "NORMAL",
@@ -86,13 +82,8 @@ def run(sc: Scenario) -> None:
         sc.expect(f"{rel} still NORMAL at the end of the outage", state == "NORMAL",
                   f"secondary {rel} state {state}")
 
-    if sc["recover"]:
-        sc.phase(f"restarting {victim.name} (storage intact)")
-        victim.restart()
-        sc.expect_normal(cluster, sc["recover_timeout"], name="every relationship back in NORMAL")
-        sc.hold(sc["after"], "traffic after recovery")
-    else:
-        sc.rejoin(victim)
+    sc.recover(cluster, victim, phase=f"restarting {victim.name} (storage intact)",
+               name="every relationship back in NORMAL")
     for rel, fleet in zip(rels, fleets):
         sc.expect_clients(sc.finish(fleet), label=f"{rel}: ")
     # The relationships serve disjoint subnets, so each is judged on its own captures: on

@@ -45,32 +45,20 @@ QUICK = {"t1": 4, "t2": 6, "clients": 60, "before": 3.0, "blocked": 4.0, "outage
 
 
 def run(sc: Scenario) -> None:
-    pair = sc.pair(client_proxy=True)
-    sc.phase("waiting for the pair to reach NORMAL")
-    pair.wait_normal(60)
-    fleet = sc.fleet(pair).start()
-    sc.phase(f"binding {sc['clients']} clients behind {sc['relays']} relays")
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"])
+    pair = sc.normal_pair(client_proxy=True)
+    fleet = sc.bind_fleet(pair)
     sc.hold(sc["before"], "traffic before the loss")
 
     sc.phase("client traffic toward the primary lost; partner link up")
     pair.primary.block_clients()
     sc.hold(sc["blocked"], "clients cannot reach the primary")
-    for server in pair.servers:
-        state = sc.state_of(server)
-        if sc.bundled:
-            sc.expect(f"{server.name} still NORMAL while clients are cut off (§4.7)",
-                      state == "NORMAL", f"state {state}")
-        else:
-            sc.observe(f"{server.name} state while clients are cut off", state)
+    sc.expect_in_state(pair.servers, "NORMAL",
+                       "{server} still NORMAL while clients are cut off (§4.7)",
+                       observed="{server} state while clients are cut off")
 
-    sc.phase("operator: shuts the unreachable primary down")
-    pair.primary.stop()
-    sc.expect_state(pair.secondary, "COMMUNICATIONS-INTERRUPTED", sc["detect_timeout"],
-                    name="secondary noticed the shutdown (COMMUNICATIONS-INTERRUPTED)")
-    sc.phase("operator: partner-down on the secondary")
-    sc.partner_down(pair.secondary)
-    sc.expect_state(pair.secondary, "PARTNER-DOWN", 15, name="secondary reached PARTNER-DOWN")
+    sc.fail_over(pair, pair.primary, pair.secondary, stop=True, sync=False,
+                 failure="operator: shuts the unreachable primary down",
+                 noticed="secondary noticed the shutdown (COMMUNICATIONS-INTERRUPTED)")
     sc.hold(sc["outage"], "the secondary serves every client")
 
     if sc["recover"]:

@@ -48,12 +48,8 @@ QUICK = {"t1": 4, "t2": 6, "clients": 60, "late_clients": 20, "before": 3.0, "du
 
 
 def run(sc: Scenario) -> None:
-    pair = sc.pair()
-    sc.phase("waiting for the pair to reach NORMAL")
-    pair.wait_normal(60)
-    fleet = sc.fleet(pair).start()
-    sc.phase(f"binding {sc['clients']} clients behind {sc['relays']} relays")
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"])
+    pair = sc.normal_pair()
+    fleet = sc.bind_fleet(pair)
     sc.hold(sc["before"], "traffic before the partition")
 
     sc.phase(f"partition of the partner link ({sc['mode']})")

@@ -47,35 +47,19 @@ QUICK = {"t1": 4, "t2": 6, "clients": 40, "late_clients": 10, "before": 3.0, "ou
 
 
 def run(sc: Scenario) -> None:
-    pair = sc.pair(pd=True)
-    sc.phase("waiting for the pair to reach NORMAL")
-    pair.wait_normal(60)
-    fleet = sc.fleet(pair, na=True, pd=True).start()
-    sc.phase(f"binding {sc['clients']} requesting routers (IA_NA + IA_PD)")
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"])
+    pair = sc.normal_pair(pd=True)
+    fleet = sc.bind_fleet(pair, na=True, pd=True,
+                          what=f"binding {sc['clients']} requesting routers (IA_NA + IA_PD)")
     sc.hold(sc["before"], "delegations renewed; the secondary holds its FREE-BACKUP share")
 
-    sc.wait_synced(pair)
-    sc.phase("failure: kill -9 of the primary")
-    pair.primary.kill()
-    sc.expect_state(pair.secondary, "COMMUNICATIONS-INTERRUPTED", sc["detect_timeout"],
-                    name="secondary noticed the failure (COMMUNICATIONS-INTERRUPTED)")
-    sc.phase("operator: partner-down on the secondary")
-    sc.partner_down(pair.secondary)
-    sc.expect_state(pair.secondary, "PARTNER-DOWN", 15, name="secondary reached PARTNER-DOWN")
+    sc.fail_over(pair, pair.primary, pair.secondary)
     late = None
     if sc["late_clients"] > 0:
         sc.phase(f"{sc['late_clients']} new routers ask for prefixes during the outage")
         late = sc.fleet(pair, clients=sc["late_clients"], na=True, pd=True).start()
     sc.hold(sc["outage"], "the secondary renews and delegates alone")
 
-    if sc["recover"]:
-        sc.phase("restarting the primary (storage intact)")
-        pair.primary.restart()
-        sc.expect_normal(pair, sc["recover_timeout"], name="pair back in NORMAL after the restart")
-        sc.hold(sc["after"], "traffic after recovery")
-    else:
-        sc.rejoin(pair.primary)
+    sc.recover(pair, pair.primary)
     sc.expect_clients(sc.finish(fleet))
     if late is not None:
         sc.expect_clients(sc.finish(late), label="late ")

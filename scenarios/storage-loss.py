@@ -47,35 +47,30 @@ QUICK = {"t1": 4, "t2": 6, "clients": 60, "before": 3.0, "outage": 2.0, "after":
 def run(sc: Scenario) -> None:
     if sc["victim"] not in ("primary", "secondary"):
         raise ValueError(f"victim must be primary or secondary, not {sc['victim']!r}")
-    pair = sc.pair()
+    pair = sc.normal_pair()
     victim = pair.primary if sc["victim"] == "primary" else pair.secondary
     survivor = pair.secondary if sc["victim"] == "primary" else pair.primary
-    sc.phase("waiting for the pair to reach NORMAL")
-    pair.wait_normal(60)
-    fleet = sc.fleet(pair).start()
-    sc.phase(f"binding {sc['clients']} clients behind {sc['relays']} relays")
-    sc.wait_bound(fleet, timeout=sc["bind_timeout"])
+    fleet = sc.bind_fleet(pair)
     sc.hold(sc["before"], "traffic before the failure")
 
-    sc.wait_synced(pair)
-    sc.phase(f"failure: kill -9 of the {victim.role}")
-    victim.kill()
-    sc.expect_state(survivor, "COMMUNICATIONS-INTERRUPTED", sc["detect_timeout"],
-                    name=f"{survivor.name} noticed the failure")
-    if sc["partner_down"]:
-        sc.phase(f"operator: partner-down on the {survivor.role}")
-        sc.partner_down(survivor)
-        sc.expect_state(survivor, "PARTNER-DOWN", 15, name=f"{survivor.name} reached PARTNER-DOWN")
+    sc.fail_over(pair, victim, survivor, partner_down=sc["partner_down"],
+                 noticed=f"{survivor.name} noticed the failure",
+                 reached=f"{survivor.name} reached PARTNER-DOWN")
     sc.hold(sc["outage"], f"the {survivor.role} serves alone")
 
     sc.phase(f"restarting the {victim.role} with its storage wiped")
     victim.restart(wipe=True)
     sc.expect_normal(pair, sc["recover_timeout"], name="pair back in NORMAL after the wiped restart")
     if sc.bundled:
-        bound = int(fleet.snapshot().get("clients_bound", 0))
-        known = sc.wait("the wiped server to learn the leases",
-                        lambda: bool(len(victim.leases()) * 100.0 >= sc["known_pct"] * bound), 30)
-        n = len(victim.leases())
+        bound = int(fleet.snapshot().get("clients_bound", 0) or 0)
+        seen: list[int] = []
+
+        def knows() -> bool:
+            seen.append(len(victim.leases()))
+            return bound > 0 and seen[-1] * 100.0 >= sc["known_pct"] * bound
+
+        known = sc.wait("the wiped server to learn the leases", knows, 30)
+        n = seen[-1] if seen else "no answer:"
         sc.expect(f"{victim.name} knows the leases again (UPDREQALL)", known,
                   f"{n} leases known, {bound} clients bound, need {sc['known_pct']:g}%")
     sc.hold(sc["after"], "traffic after recovery")

@@ -17,10 +17,13 @@ drives the lab through a :class:`Scenario`::
     if __name__ == "__main__":
         sys.exit(main(run, DEFAULTS, __doc__, quick=QUICK))
 
-:func:`main` parses the command line (``--target bundled|kea``, ``--out DIR``, ``--clients N``,
-``--relays N``, ``--set key=value``, ``--quick``, ``--keep``), builds the :class:`~failover6.lab.Lab`
-(loopback for the bundled server, network namespaces for Kea), runs the scenario, stops the
-fleets, runs the trace checker over every capture and writes to DIR:
+:func:`main` parses the command line (``--target bundled|kea|VENDOR``, ``--plugin
+MODULE_OR_FILE``, ``--out DIR``, ``--clients N``, ``--relays N``, ``--set key=value``,
+``--quick``, ``--keep``), imports the vendor plugins (``--plugin`` and $FAILOVER6_PLUGINS: each
+registers its targets with :func:`failover6.lab.register_target`), builds the
+:class:`~failover6.lab.Lab` in the target's topology (loopback for the bundled server, network
+namespaces for Kea, a plugin factory's ``lab_topology`` attribute), runs the scenario, stops
+the fleets, runs the trace checker over every capture and writes to DIR:
 
 - ``report.json``: the checker's JSON report, plus ``scenario``, ``doc``, ``target``,
   ``tunables``, ``events`` (the lab's fault events), ``phases``, ``fleets`` (generator
@@ -43,6 +46,8 @@ from __future__ import annotations
 
 import argparse
 import html
+import importlib
+import importlib.util
 import json
 import math
 import os
@@ -52,13 +57,16 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_attr
 
-__all__ = ["Expectation", "Scenario", "ScenarioError", "main", "parse_tunable"]
+__all__ = ["Expectation", "Scenario", "ScenarioError", "load_plugin", "main", "parse_tunable",
+           "plugin_specs", "target_topology"]
 
 #: Lab topology used for each target when the scenario does not say otherwise.
 TOPOLOGY = {"bundled": "loopback", "kea": "netns"}
@@ -182,16 +190,20 @@ class Scenario:
         :return: whether the condition became true (the caller decides what a timeout means).
         """
         deadline = time.monotonic() + timeout
+        last_error = ""
         while True:
             try:
                 if condition():
                     return True
-            except Exception:  # a server being restarted may not answer yet: poll again
-                pass
-            if time.monotonic() >= deadline:
-                self.log(f"gave up waiting for {what} after {timeout:g} s")
+                last_error = ""
+            except Exception as e:  # a server being restarted may not answer yet: poll again
+                last_error = f"{type(e).__name__}: {e}"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.log(f"gave up waiting for {what} after {timeout:g} s"
+                         + (f" (last error: {last_error})" if last_error else ""))
                 return False
-            time.sleep(interval)
+            time.sleep(min(interval, left))
 
     # -- expectations ---------------------------------------------------------------------
 
@@ -294,30 +306,38 @@ class Scenario:
 
     def wait_synced(self, pair: Any, timeout: float = 60.0,
                     name: str = "lazy updates caught up (no queued BNDUPD)") -> bool:
-        """Waits until no server of ``pair`` has binding updates queued behind the
-        max-unacked window (RFC 8156 §6.1.2), i.e. the partner has been told of every lease
-        but the last round trip's; recorded as an expectation. A failover script calls it
-        before killing a server when its story is "the partner knew the leases" (over a slow
-        link the prefix hand-over and the lazy updates take a while). Bundled target only."""
+        """Waits until no server of ``pair`` has a binding update queued behind the
+        max-unacked window (RFC 8156 §6.1.2) or sent and not yet acknowledged, i.e. the
+        partner has acknowledged every lease; recorded as an expectation. A failover script
+        calls it before killing a server when its story is "the partner knew the leases": an
+        update still in flight at the kill is lost, and the survivor in PARTNER-DOWN then
+        rightly withdraws a lease it never heard of (a lease-stability violation the story
+        did not intend). Over a slow link the prefix hand-over (FREE-BACKUP BNDUPDs) fills
+        the window ahead of the clients' leases for seconds. The clients' renewals come in
+        bursts, so the moment between two bursts when nothing is in flight is what this
+        waits for. Bundled target only."""
         if not self.bundled:
             return True
 
-        def queued() -> int:
-            total = 0
+        def pending() -> tuple[int, int]:
+            queued = unacked = 0
             for server in pair.servers:
                 for rel in server.status().get("relationships", []):
-                    total += int(rel.get("queued-updates", 0) or 0)
-            return total
+                    queued += int(rel.get("queued-updates", 0) or 0)
+                    unacked += int(rel.get("unacked-updates", 0) or 0)
+            return queued, unacked
 
         start = time.monotonic()
-        ok = self.wait("the lazy updates to catch up", lambda: queued() == 0, timeout)
-        left: int | str
+        ok = self.wait("the lazy updates to be acknowledged", lambda: pending() == (0, 0),
+                       timeout, interval=0.05)
+        left: str
         try:
-            left = queued()
+            queued, unacked = pending()
+            left = f"{queued} update(s) queued, {unacked} unacknowledged"
         except Exception as e:
-            left = f"unknown ({e})"
+            left = f"updates unknown ({e})"
         return self.expect(name, ok, f"after {time.monotonic() - start:.1f} s" if ok
-                           else f"{left} update(s) still queued after {timeout:g} s")
+                           else f"{left} after {timeout:g} s")
 
     def rejoin(self, server: Any, timeout: float = 30.0) -> bool:
         """Restarts ``server`` (storage intact) and waits until it has reconnected to its
@@ -353,6 +373,91 @@ class Scenario:
             states = ", ".join(f"{s.name} {self.state_of(s)}" for s in getattr(pair, "servers", []))
             return self.expect(name, False, f"not after {timeout:g} s: {states} "
                                f"({type(e).__name__}: {e})")
+
+    # -- the phases the scenarios share --------------------------------------------------
+
+    def normal_pair(self, timeout: float = 60.0, **params: Any) -> Any:
+        """:meth:`pair` with ``params``, then waits up to ``timeout`` seconds for it to be in
+        service (``pair.wait_normal``; a timeout ends the scenario with an error)."""
+        pair = self.pair(**params)
+        self.phase("waiting for the pair to reach NORMAL")
+        pair.wait_normal(timeout)
+        return pair
+
+    def bind_fleet(self, servers: Any, *, what: str | None = None, name: str = "clients bound",
+                   **options: Any) -> Any:
+        """Starts a :meth:`fleet` (``options`` as there) and waits for all its clients to bind
+        (tunable "bind_timeout", 60 s without it), recorded as the expectation ``name``.
+        ``what`` is the phase's text (default "binding N clients behind R relays")."""
+        fleet = self.fleet(servers, **options).start()
+        n = int(options.get("clients") or self["clients"])
+        self.phase(what or f"binding {n} clients behind {self.get('relays', 4)} relays")
+        self.wait_bound(fleet, n, timeout=float(self.get("bind_timeout", 60.0)), name=name)
+        return fleet
+
+    def fail_over(self, pair: Any, victim: Any, survivor: Any, *, partner_down: bool = True,
+                  relationship: str | None = None, stop: bool = False, sync: bool = True,
+                  sync_name: str | None = None, failure: str | None = None,
+                  noticed: str | None = None, operator: str | None = None,
+                  reached: str | None = None, down_timeout: float = 15.0) -> None:
+        """The failover story most scenarios tell: waits for the lazy updates to catch up
+        (``sync``; :meth:`wait_synced`, tunable "sync_timeout", 60 s without it), kills
+        ``victim`` with SIGKILL (``stop``: shuts it down in order instead), waits for
+        ``survivor`` to notice (COMMUNICATIONS-INTERRUPTED within tunable "detect_timeout")
+        and, with ``partner_down``, has the operator declare PARTNER-DOWN on it and waits
+        ``down_timeout`` seconds for that state. Each wait is an expectation; ``failure`` and
+        ``operator`` are the phases' texts, ``noticed`` and ``reached`` the expectations'
+        names, ``sync_name`` the sync expectation's (defaults: the hot-standby story's)."""
+        if sync:
+            timeout = float(self.get("sync_timeout", 60.0))
+            if sync_name is None:
+                self.wait_synced(pair, timeout)
+            else:
+                self.wait_synced(pair, timeout, name=sync_name)
+        self.phase(failure or f"failure: kill -9 of the {victim.role}")
+        if stop:
+            victim.stop()
+        else:
+            victim.kill()
+        self.expect_state(survivor, "COMMUNICATIONS-INTERRUPTED", float(self["detect_timeout"]),
+                          relationship=relationship,
+                          name=noticed or f"{survivor.role} noticed the failure "
+                                          "(COMMUNICATIONS-INTERRUPTED)")
+        if partner_down:
+            self.phase(operator or f"operator: partner-down on the {survivor.role}")
+            self.partner_down(survivor, relationship)
+            self.expect_state(survivor, "PARTNER-DOWN", down_timeout, relationship=relationship,
+                              name=reached or f"{survivor.role} reached PARTNER-DOWN")
+
+    def recover(self, pair: Any, victim: Any, *, phase: str | None = None,
+                name: str = "pair back in NORMAL after the restart") -> bool:
+        """Brings ``victim`` back with its storage intact. With tunable "recover" true:
+        restarts it, waits for the pair to return to NORMAL (tunable "recover_timeout"; the
+        expectation ``name``) and lets tunable "after" seconds of traffic pass. Otherwise
+        (quick runs) only :meth:`rejoin`, without waiting out the MCLT."""
+        if not self.get("recover", True):
+            return self.rejoin(victim)
+        self.phase(phase or f"restarting the {victim.role} (storage intact)")
+        victim.restart()
+        ok = self.expect_normal(pair, float(self["recover_timeout"]), name=name)
+        self.hold(float(self.get("after", 0.0)), "traffic after recovery")
+        return ok
+
+    def expect_in_state(self, servers: Iterable[Any], state: str, name: str,
+                        observed: str | None = None) -> bool:
+        """Judges that every server is in ``state`` now (no wait: the story says it must
+        still be there), one expectation per server named ``name.format(server=NAME)``. For
+        targets other than the bundled server the state is observed instead, under
+        ``observed`` (same format; ``name`` when None)."""
+        ok = True
+        for server in servers:
+            now = self.state_of(server)
+            if self.bundled:
+                ok = self.expect(name.format(server=server.name), now == state,
+                                 f"state {now}") and ok
+            else:
+                self.observe((observed or name).format(server=server.name), now)
+        return ok
 
     def finish(self, fleet: Any, timeout: float = 60.0) -> dict[str, Any]:
         """Stops ``fleet`` (if still running) and returns its summary."""
@@ -733,7 +838,7 @@ def write_html(report: Mapping[str, Any], path: Path) -> None:
       f"viewBox=\"{-label_w} 0 {width + label_w + 20:.0f} {height}\" font-size=\"10\">\n")
     # Time axis ticks.
     step = _tick_step(span)
-    k = math.ceil(0 / step)
+    k = 0
     while k * step <= span:
         tx = k * step / span * width
         w(f"<line x1=\"{tx:.1f}\" y1=\"{event_lane - 4}\" x2=\"{tx:.1f}\" y2=\"{height - 14}\" "
@@ -900,6 +1005,94 @@ def _scenario_name(run: Callable[..., Any]) -> str:
     return Path(file).stem
 
 
+#: Environment variable with plugins to import before the lab is built (colon-separated, each
+#: as ``--plugin``).
+PLUGINS_ENV = "FAILOVER6_PLUGINS"
+
+
+def load_plugin(spec: str) -> ModuleType:
+    """Imports one vendor plugin: a ``.py`` file (a path, relative to the working directory)
+    or a dotted module on ``sys.path``. A plugin registers its targets when imported
+    (``failover6.lab.register_target(name, factory)``).
+
+    :raises ScenarioError: the plugin cannot be found or raised while being imported; the
+        message names the plugin and the cause.
+    """
+    spec = spec.strip()
+    if not spec:
+        raise ScenarioError("plugin '': an empty name")
+    is_file = spec.endswith(".py") or os.sep in spec
+    try:
+        if is_file:
+            path = Path(spec).expanduser().resolve()
+            if not path.is_file():
+                raise ScenarioError(f"plugin {spec}: no such file ({path})")
+            stem = "".join(c if c.isalnum() else "_" for c in path.stem)
+            modname = f"failover6_plugin_{stem}_{zlib.crc32(str(path).encode()):08x}"
+            if modname in sys.modules:  # named twice (--plugin and the environment)
+                return sys.modules[modname]
+            loader_spec = importlib.util.spec_from_file_location(modname, path)
+            if loader_spec is None or loader_spec.loader is None:
+                raise ScenarioError(f"plugin {spec}: not a Python module")
+            module = importlib.util.module_from_spec(loader_spec)
+            sys.modules[modname] = module
+            try:
+                loader_spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(modname, None)
+                raise
+            return module
+        return importlib.import_module(spec)
+    except ScenarioError:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # ImportError, SyntaxError, whatever the module raised, SystemExit
+        where = ""
+        tb = traceback.extract_tb(e.__traceback__)
+        if tb:
+            where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})"
+        raise ScenarioError(f"plugin {spec} failed to load: {type(e).__name__}: {e}{where}") from None
+
+
+def plugin_specs(args: Sequence[str], env: Mapping[str, str] | None = None) -> list[str]:
+    """The plugins to load: those of $FAILOVER6_PLUGINS (colon-separated), then ``args``
+    (``--plugin``, in order), each once."""
+    env = os.environ if env is None else env
+    out: list[str] = []
+    for spec in [*env.get(PLUGINS_ENV, "").split(":"), *args]:
+        spec = spec.strip()
+        if spec and spec not in out:
+            out.append(spec)
+    return out
+
+
+def target_topology(target: str, factory: Any) -> str:
+    """The lab topology a target needs: the factory's ``lab_topology`` attribute when it has
+    one ("loopback": unprivileged, or "netns": network namespaces, root), else the built-in
+    table (kea: netns), else loopback."""
+    topo = getattr(factory, "lab_topology", None)
+    if topo is None:
+        topo = TOPOLOGY.get(target, "loopback")
+    if topo not in ("loopback", "netns"):
+        raise ScenarioError(f"target {target}: lab_topology {topo!r} is not 'loopback' or 'netns'")
+    return str(topo)
+
+
+def _resolve_target(target: str) -> str:
+    """Checks that ``target`` is registered (after the plugins) and returns its topology."""
+    try:
+        from . import lab as lab_mod
+    except ImportError as e:
+        raise ScenarioError(f"the lab (failover6.lab) is not available: {e}") from None
+    known = lab_mod.targets()
+    if target not in known:
+        raise ScenarioError(f"unknown target '{target}' (known: {', '.join(known)}; a vendor "
+                            f"adapter registers its own with --plugin or ${PLUGINS_ENV})")
+    factory = getattr(lab_mod, "_TARGETS", {}).get(target)
+    return target_topology(target, factory)
+
+
 def _parser(name: str, doc: str, defaults: Mapping[str, Any]) -> argparse.ArgumentParser:
     tun = "\n".join(f"  {k} = {v!r}" for k, v in defaults.items())
     p = argparse.ArgumentParser(
@@ -908,10 +1101,14 @@ def _parser(name: str, doc: str, defaults: Mapping[str, Any]) -> argparse.Argume
         epilog=f"tunables (--set key=value):\n{tun}\n\nexit: 0 every invariant held, 1 one did "
                "not, 2 the scenario could not run")
     p.add_argument("--target", default="bundled",
-                   help="the servers under test: bundled (failover6d, loopback) or kea (Kea 2.2 "
-                        "HA in network namespaces, root); other registered lab targets also work")
+                   help="the servers under test: bundled (failover6d, loopback), kea (Kea 2.2 "
+                        "HA in network namespaces, root) or any target a plugin registers")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_FILE",
+                   help="import a vendor plugin (a .py file or a dotted module) before the lab "
+                        f"is built (repeatable; also ${PLUGINS_ENV}, colon-separated)")
     p.add_argument("--topology", choices=("loopback", "netns"), default=None,
-                   help="override the lab topology (default: loopback for bundled, netns for kea)")
+                   help="override the lab topology (default: the target's: loopback for "
+                        "bundled, netns for kea, a plugin's lab_topology)")
     p.add_argument("--out", default=None, help="output folder (default: a new temporary folder)")
     p.add_argument("--clients", type=int, default=None, help="number of emulated clients")
     p.add_argument("--relays", type=int, default=None, help="number of relays (and subnets)")
@@ -972,6 +1169,9 @@ def main(run: Callable[[Scenario], Any], defaults: Mapping[str, Any], doc: str |
         return int(e.code or 0)
     try:
         tunables = _tunables(args, defaults, quick)
+        for spec in plugin_specs(args.plugin):
+            load_plugin(spec)
+        target_topo = _resolve_target(args.target)
     except ScenarioError as e:
         print(f"{name}: {e}", file=sys.stderr)
         return 2
@@ -985,7 +1185,7 @@ def main(run: Callable[[Scenario], Any], defaults: Mapping[str, Any], doc: str |
         print(f"{name}: cannot write to --out {out}: {e}", file=sys.stderr)
         return 2
     out = out.resolve()
-    topology = args.topology or TOPOLOGY.get(args.target, "loopback")
+    topology = args.topology or target_topo
 
     sc = Scenario(name, doc, tunables, target=args.target, out=out, lab=None, quick=args.quick)
     sc.log(f"target {args.target} ({topology}), output {out}"
@@ -1009,7 +1209,7 @@ def main(run: Callable[[Scenario], Any], defaults: Mapping[str, Any], doc: str |
         except KeyboardInterrupt:
             error = "interrupted"
             tb = "interrupted by the user"
-        except Exception as e:
+        except BaseException as e:  # SystemExit too: the report must still be written
             error = f"{type(e).__name__}: {e}"
             tb = traceback.format_exc()
             sc.log(f"ERROR {error}")
@@ -1053,10 +1253,14 @@ def main(run: Callable[[Scenario], Any], defaults: Mapping[str, Any], doc: str |
                 error = f"trace check failed: {type(e).__name__}: {e}"
                 tb = traceback.format_exc()
             sc.log(f"ERROR {type(e).__name__}: {e}")
+    except KeyboardInterrupt:
+        if error is None:
+            error, tb = "interrupted", "interrupted by the user"
     except Exception as e:
-        error = f"{type(e).__name__}: {e}"
-        tb = traceback.format_exc()
-        sc.log(f"ERROR {error}")
+        if error is None:  # the scenario's own error is the one to report
+            error = f"{type(e).__name__}: {e}"
+            tb = traceback.format_exc()
+        sc.log(f"ERROR {type(e).__name__}: {e}")
     finally:
         if lab is not None:
             try:

@@ -27,6 +27,7 @@ if not BUILD.is_absolute():
 CLI = BUILD / "bin" / "failover6"
 DAEMON = Path(os.environ.get("FAILOVER6_DAEMON", BUILD / "bin" / "failover6d"))
 SCENARIOS = CHECKOUT / "scenarios"
+PLUGINS = Path(__file__).resolve().parent / "plugins"
 
 #: Bound on one quick scenario (they take 10 to 45 s).
 QUICK_TIMEOUT_S = 150
@@ -57,7 +58,10 @@ def run_scenario(name: str, out: Path, *args: str, timeout: float) -> subprocess
         return subprocess.run([str(CLI), "run", name, "--out", str(out), *args], env=env,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
-        pytest.fail(f"{name} did not end within {timeout} s:\n{e.stdout}\n{e.stderr}")
+        # TimeoutExpired holds bytes even with text=True
+        text = [x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+                for x in (e.stdout, e.stderr)]
+        pytest.fail(f"{name} did not end within {timeout} s:\n{text[0]}\n{text[1]}")
 
 
 def test_every_scenario_is_listed() -> None:
@@ -166,6 +170,91 @@ def test_reports_of_groups_merge_into_one_verdict() -> None:
     assert m["violations"][0]["detail"] == "[rel-2] x"
     assert m["capture"]["seconds"] == 8.0
     assert [g["verdict"] for g in m["check_groups"]] == ["pass", "fail"]
+
+
+def test_a_plugin_target_runs_a_scenario(tmp_path: Path) -> None:
+    """--plugin FILE registers a vendor target that --target then names (run forwards both)."""
+    out = tmp_path / "alias"
+    r = run_scenario("hot-standby", out, "--quick", "--plugin", str(PLUGINS / "alias_vendor.py"),
+                     "--target", "alias", timeout=QUICK_TIMEOUT_S)
+    log = f"stdout:\n{r.stdout[-6000:]}\nstderr:\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, log
+    report = json.loads((out / "report.json").read_text())
+    assert report["target"] == "alias" and report["verdict"] == "pass", log
+    assert {"pair", "kill"} <= {e["what"] for e in report["events"]}
+    assert any(e["what"] == "pair" and e.get("target") == "alias" for e in report["events"])
+    # Not the bundled target: the failover states are observed, not judged.
+    assert any(e["ok"] is None and "PARTNER-DOWN" in e["name"] for e in report["expectations"])
+
+
+def test_broken_plugins_exit_2_naming_the_plugin_and_the_cause(tmp_path: Path) -> None:
+    broken = PLUGINS / "broken_vendor.py"
+    r = run_scenario("hot-standby", tmp_path / "b", "--quick", "--plugin", str(broken),
+                     "--target", "alias", timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert f"plugin {broken} failed to load: RuntimeError: the broken vendor's licence" in r.stderr
+    assert "broken_vendor.py:3" in r.stderr
+    env = dict(os.environ, FAILOVER6_SCENARIOS=str(SCENARIOS),
+               FAILOVER6_PLUGINS="no_such_vendor_module_xyz")
+    r = subprocess.run([str(CLI), "run", "hot-standby", "--out", str(tmp_path / "m")], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert ("plugin no_such_vendor_module_xyz failed to load: ModuleNotFoundError: "
+            "No module named 'no_such_vendor_module_xyz'") in r.stderr
+    r = run_scenario("hot-standby", tmp_path / "f", "--plugin", str(tmp_path / "missing.py"),
+                     timeout=30)
+    assert r.returncode == 2 and f"plugin {tmp_path / 'missing.py'}: no such file" in r.stderr
+    assert not any(tmp_path.rglob("report.json"))
+
+
+def test_plugins_from_the_environment_and_unknown_targets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from failover6.scenario import main, plugin_specs
+
+    def never(sc: object) -> None:
+        raise AssertionError("the scenario must not run")
+
+    assert plugin_specs(["b", "a"], {"FAILOVER6_PLUGINS": "a::c"}) == ["a", "c", "b"]
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.setenv("FAILOVER6_PLUGINS", "alias_vendor")  # a dotted module on sys.path
+    defaults = {"clients": 10, "relays": 4}
+    assert main(never, defaults, "doc", argv=["--out", str(tmp_path), "--target", "nope"],
+                name="t") == 2
+    err = capsys.readouterr().err
+    assert "unknown target 'nope' (known: alias, bundled, kea;" in err, err
+    monkeypatch.delenv("FAILOVER6_PLUGINS")
+    from failover6.scenario import target_topology
+    from failover6.lab import BundledPair
+    import alias_vendor  # type: ignore[import-not-found]
+    assert target_topology("alias", alias_vendor.AliasPair) == "loopback"
+    assert target_topology("kea", object()) == "netns"
+    assert target_topology("bundled", BundledPair) == "loopback"
+
+
+def test_a_scenario_that_raises_still_writes_an_error_report(tmp_path: Path) -> None:
+    """The lab is torn down, report.json/html and junit.xml are written with verdict "error",
+    and the exit code is 2."""
+    from failover6.scenario import Scenario, main
+
+    seen: dict[str, object] = {}
+
+    def boom(sc: Scenario) -> None:
+        pair = sc.pair(subnets=1)
+        seen["servers"] = list(pair.servers)
+        raise RuntimeError("boom in the middle of the story")
+
+    out = tmp_path / "out"
+    assert main(boom, {"clients": 1, "relays": 1}, "A scenario that raises.",
+                argv=["--out", str(out)], name="boom") == 2
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] == "error" and report["scenario"] == "boom"
+    assert report["error"] == "RuntimeError: boom in the middle of the story"
+    assert "in boom" in report["traceback"]
+    assert any(e["what"] == "pair" for e in report["events"])
+    assert not any(getattr(s, "alive", False) for s in seen["servers"])  # type: ignore[attr-defined]
+    assert "ERROR" in (out / "report.html").read_text()
+    suite = ET.parse(out / "junit.xml").getroot()
+    assert suite.get("errors") == "1"
 
 
 def kea_skip_reason() -> str | None:

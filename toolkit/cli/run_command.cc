@@ -95,6 +95,7 @@ std::vector<ScenarioInfo> list_scenarios(const std::string& dir) {
 
 std::vector<std::string> scenario_argv(const RunOptions& o, const std::string& script) {
   std::vector<std::string> argv{PYTHON, script, "--target", o.target};
+  for (const auto& p : o.plugins) argv.insert(argv.end(), {"--plugin", p});
   if (!o.out.empty()) argv.insert(argv.end(), {"--out", o.out});
   if (o.quick) argv.push_back("--quick");
   if (o.keep) argv.push_back("--keep");
@@ -169,7 +170,13 @@ void add_run_command(CLI::App& app) {
       "report.html, junit.xml and the captures to --out. Exit 0: every invariant held; 1: one "
       "did not; 2: the scenario could not run.");
   sub->add_option("name", opts->name, "the scenario (e.g. hot-standby); --list shows them");
-  sub->add_option("--target", opts->target, "bundled (default) or kea (Kea HA, netns, root)");
+  sub->add_option("--target", opts->target,
+                  "bundled (default), kea (Kea HA, netns, root) or a target a --plugin registers");
+  sub->add_option("--plugin", opts->plugins,
+                  "import a vendor plugin (a .py file or a dotted Python module) that registers "
+                  "a target, before the lab is built (repeatable; also $FAILOVER6_PLUGINS, "
+                  "colon-separated)")
+      ->allow_extra_args(false);
   sub->add_option("--out", opts->out, "output folder (required)");
   sub->add_flag("--quick", opts->quick, "test-sized run (well under a minute)");
   sub->add_flag("--keep", opts->keep, "keep the lab's working folder");

@@ -15,6 +15,7 @@ namespace failover6::cli {
 struct RunOptions {
   std::string name;                ///< the scenario (file stem in the scenarios folder)
   std::string target = "bundled";  ///< --target: bundled | kea | a registered vendor target
+  std::vector<std::string> plugins;  ///< --plugin MODULE_OR_FILE, in order (vendor adapters)
   std::string out;                 ///< --out DIR: report.json/html, junit.xml, pcaps
   bool quick = false;              ///< --quick: test-sized run
   bool keep = false;               ///< --keep: keep the lab's working folder
@@ -44,7 +45,7 @@ std::string python_dir();
 std::vector<ScenarioInfo> list_scenarios(const std::string& dir);
 
 /// @brief The interpreter's argv for @p opts and the script @p script:
-///        {"/usr/bin/python3", script, "--target", T, "--out", DIR, ...}.
+///        {"/usr/bin/python3", script, "--target", T, "--plugin", P ..., "--out", DIR, ...}.
 std::vector<std::string> scenario_argv(const RunOptions& opts, const std::string& script);
 
 /// @brief Registers the `run` subcommand on @p app.

@@ -91,6 +91,18 @@ BOOST_AUTO_TEST_CASE(argv_carries_every_option_in_order) {
   BOOST_TEST(argv == want, boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(plugins_are_forwarded_in_order_after_the_target) {
+  RunOptions o;
+  o.target = "myvendor";
+  o.plugins = {"./myvendor.py", "acme.failover"};
+  o.out = "d";
+  auto argv = scenario_argv(o, "x.py");
+  std::vector<std::string> want{"/usr/bin/python3", "x.py", "--target", "myvendor",
+                                "--plugin", "./myvendor.py", "--plugin", "acme.failover",
+                                "--out", "d"};
+  BOOST_TEST(argv == want, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(defaults_give_the_shortest_argv) {
   RunOptions o;
   o.out = "d";
