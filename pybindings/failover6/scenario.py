@@ -1089,7 +1089,7 @@ def _resolve_target(target: str) -> str:
     if target not in known:
         raise ScenarioError(f"unknown target '{target}' (known: {', '.join(known)}; a vendor "
                             f"adapter registers its own with --plugin or ${PLUGINS_ENV})")
-    factory = getattr(lab_mod, "_TARGETS", {}).get(target)
+    factory = lab_mod.target_factory(target)
     return target_topology(target, factory)
 
 

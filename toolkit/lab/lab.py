@@ -54,7 +54,7 @@ __all__ = [
     "PairAdapter", "Server", "Subnet", "control", "free_port", "lab_subnet", "pid_alive",
     "poll", "register_target", "relabel_pcap", "targets", "DaemonServer", "Failover6dServer",
     "failover6d_config", "relationship_config", "spawn", "spawn_argv", "resolve_argv", "which",
-    "log_tail", "SEARCH_PATH", "check_command",
+    "log_tail", "SEARCH_PATH", "check_command", "target_factory",
 ]
 
 T = TypeVar("T")
@@ -1155,6 +1155,11 @@ def register_target(name: str, factory: PairFactory) -> None:
 def targets() -> list[str]:
     """The registered target names."""
     return sorted(_TARGETS)
+
+
+def target_factory(name: str) -> PairFactory | None:
+    """The factory register_target() gave for @p name, or None."""
+    return _TARGETS.get(name)
 
 
 def _kea(lab: Lab, **params: Any) -> Pair:
