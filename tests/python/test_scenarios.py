@@ -119,6 +119,27 @@ def test_quick_scenario_passes_against_bundled(name: str, tmp_path: Path) -> Non
     assert suite.get("failures") == "0"
 
 
+def test_partition_that_splits_the_clients_passes_against_bundled(tmp_path: Path) -> None:
+    """RFC 7031 §5.1.2 with split clients: during the partition one fleet reaches only the
+    primary and one only the secondary; each side allocates from its own share, so no
+    invariant breaks (about 20 s)."""
+    out = tmp_path / "split"
+    r = run_scenario("partition", out, "--quick", "--set", "split_clients=true",
+                     timeout=QUICK_TIMEOUT_S)
+    log = f"stdout:\n{r.stdout[-6000:]}\nstderr:\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, log
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] == "pass" and report["check_verdict"] == "pass", log
+    assert report["tunables"]["split_clients"] is True
+    assert report["invariants"]["no-duplicate-assignment"]["violations"] == 0
+    # the base fleet, the late one, and one fleet per side, every one bound
+    assert len(report["fleets"]) == 4 and all(f.get("clients_bound", 0) > 0 for f in report["fleets"])
+    met = {e["name"] for e in report["expectations"] if e["ok"]}
+    for side in ("primary", "secondary"):
+        assert f"{side}-only clients bound during the partition" in met, log
+        assert f"{side}-only clients kept their leases" in met, log
+
+
 def test_set_values_take_the_type_of_the_default() -> None:
     from failover6.scenario import parse_tunable
     assert parse_tunable("12", 4) == 12 and isinstance(parse_tunable("12", 4), int)
@@ -282,3 +303,11 @@ def test_scenario_runs_against_kea(name: str, tmp_path: Path) -> None:
     assert report["verdict"] in ("pass", "fail"), log
     assert report["invariants"], log
     assert (out / "report.html").is_file() and (out / "junit.xml").is_file()
+    if name == "partition":
+        # split clients (one fleet per side; about 18 s more): only that a verdict is reached
+        split = tmp_path / "partition-split"
+        r = run_scenario(name, split, "--target", "kea", "--quick", "--set", "split_clients=true",
+                         timeout=KEA_TIMEOUT_S)
+        log = f"stdout:\n{r.stdout[-6000:]}\nstderr:\n{r.stderr[-3000:]}"
+        assert r.returncode in (0, 1), log
+        assert json.loads((split / "report.json").read_text())["verdict"] in ("pass", "fail"), log
