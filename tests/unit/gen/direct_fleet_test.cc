@@ -46,7 +46,7 @@ struct Link {
   std::map<wire::Duid, std::uint32_t> pool;
   std::vector<LinkServer> servers;
   Time now = 0;
-  std::deque<std::tuple<Time, std::uint8_t, wire::Bytes>> inflight;
+  Inflight inflight;
   std::vector<Datagram> out;
   std::vector<Datagram> log;  ///< every datagram the fleet sent, in order
 
@@ -67,23 +67,7 @@ struct Link {
     }
     out.clear();
   }
-  void run_until(Time end) {
-    while (true) {
-      Time next = fleet.next_deadline();
-      if (!inflight.empty()) next = std::min(next, std::get<0>(inflight.front()));
-      if (next > end) break;
-      now = next;
-      fleet.on_timer(now, out);
-      pump();
-      while (!inflight.empty() && std::get<0>(inflight.front()) <= now) {
-        auto [t, s, bytes] = std::move(inflight.front());
-        inflight.pop_front();
-        fleet.on_datagram(s, bytes, now, out);
-        pump();
-      }
-    }
-    now = end;
-  }
+  void run_until(Time end) { run_fleet_until(fleet, now, inflight, out, end, [this] { pump(); }); }
 };
 
 FleetConfig direct(std::uint32_t clients) {

@@ -56,7 +56,7 @@ struct Lab {
   std::vector<LoopServer> servers;
   Pool pool;
   Time now = 0;
-  std::deque<std::tuple<Time, std::uint8_t, wire::Bytes>> inflight;
+  Inflight inflight;
   std::vector<Datagram> out;
   std::vector<wire::Bytes> log;  ///< every datagram sent, in order
 
@@ -72,23 +72,7 @@ struct Lab {
     }
     out.clear();
   }
-  void run_until(Time end) {
-    while (true) {
-      Time next = fleet.next_deadline();
-      if (!inflight.empty()) next = std::min(next, std::get<0>(inflight.front()));
-      if (next > end) break;
-      now = next;
-      fleet.on_timer(now, out);
-      pump();
-      while (!inflight.empty() && std::get<0>(inflight.front()) <= now) {
-        auto [t, s, bytes] = std::move(inflight.front());
-        inflight.pop_front();
-        fleet.on_datagram(s, bytes, now, out);
-        pump();
-      }
-    }
-    now = end;
-  }
+  void run_until(Time end) { run_fleet_until(fleet, now, inflight, out, end, [this] { pump(); }); }
 };
 
 FleetConfig config(std::uint32_t clients) {

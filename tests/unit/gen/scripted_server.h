@@ -2,9 +2,15 @@
 // message the way a server would, with the addresses and timers the test chooses.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+#include <deque>
 #include <optional>
+#include <tuple>
+#include <vector>
 
 #include "gen/client.h"
+#include "gen/fleet.h"
 #include "gen/relay.h"
 #include "wire/options.h"
 
@@ -63,6 +69,32 @@ inline wire::Message relay_reply(const wire::Message& fwd, wire::Message inner) 
   if (next && next->is_relay()) inner = relay_reply(*next, std::move(inner));
   m.options.emplace_back(wire::RelayMsg{std::move(inner)});
   return m;
+}
+
+/// Answers on their way back to the fleet: (delivery time, server index, datagram).
+using Inflight = std::deque<std::tuple<Time, std::uint8_t, wire::Bytes>>;
+
+/// Drives @p fleet on the virtual clock @p now until @p end: the fleet's timers and the
+/// answers in @p inflight, in time order; after every step @p pump() handles what the fleet
+/// put in its outgoing list (and may queue answers in @p inflight). Leaves @p now at @p end.
+template <class Pump>
+void run_fleet_until(Fleet& fleet, Time& now, Inflight& inflight, std::vector<Datagram>& out,
+                     Time end, Pump&& pump) {
+  while (true) {
+    Time next = fleet.next_deadline();
+    if (!inflight.empty()) next = std::min(next, std::get<0>(inflight.front()));
+    if (next > end) break;
+    now = next;
+    fleet.on_timer(now, out);
+    pump();
+    while (!inflight.empty() && std::get<0>(inflight.front()) <= now) {
+      auto [t, s, bytes] = std::move(inflight.front());
+      inflight.pop_front();
+      fleet.on_datagram(s, bytes, now, out);
+      pump();
+    }
+  }
+  now = end;
 }
 
 }  // namespace failover6::gen::test
