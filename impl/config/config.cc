@@ -637,7 +637,8 @@ void parse_failover6(Walker& w, const json& f, const Dhcp6& dhcp6, Failover6& ou
       const json& r = (*rs)[i];
       if (!w.object(r, p, {"name", "role", "this-server", "peer", "mclt", "keepalive",
                            "max-unacked", "auto-partner-down", "startup-time", "subnets", "tls",
-                           "insecure"}))
+                           "insecure", "prefix-share", "prefix-share-max",
+                           "use-partner-prefixes"}))
         continue;
       Relationship rel;
       if (!w.string(r, p, "name", rel.name) || rel.name.empty())
@@ -662,6 +663,9 @@ void parse_failover6(Walker& w, const json& f, const Dhcp6& dhcp6, Failover6& ou
       w.uint(r, p, "max-unacked", rel.max_unacked, 1, 65535);
       w.uint(r, p, "auto-partner-down", rel.auto_partner_down);
       w.uint(r, p, "startup-time", rel.startup_time, 0, 3600);
+      w.uint(r, p, "prefix-share", rel.prefix_share, 0, 100);
+      w.uint(r, p, "prefix-share-max", rel.prefix_share_max, 0, 65536);
+      w.boolean(r, p, "use-partner-prefixes", rel.use_partner_prefixes);
       if (const json* ss = w.array(r, p, "subnets")) {
         for (std::size_t k = 0; k < ss->size(); ++k) {
           std::string sp = Walker::index(Walker::join(p, "subnets"), k);

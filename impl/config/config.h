@@ -139,6 +139,15 @@ struct Relationship {
   std::uint32_t max_unacked = 256;     ///< OPTION_F_MAX_UNACKED_BNDUPD we announce
   std::uint32_t auto_partner_down = 0;  ///< seconds in COMM-INT before PARTNER-DOWN; 0 = off
   std::uint32_t startup_time = 5;      ///< STARTUP timer (A10)
+  /// Proportional allocation (RFC 8156 §4.2.2, "the ratio is configuration only"): the percent
+  /// of each pd-pool's delegable prefixes the primary gives the secondary, and a cap per pool.
+  std::uint32_t prefix_share = 50;
+  std::uint32_t prefix_share_max = 256;
+  /// RFC 8156 §4.2.2 lets a server in PARTNER-DOWN delegate its partner's free prefixes once
+  /// its own ran out and MCLT has passed. Off by default (decision A13 in docs/failover.md):
+  /// a partner that restarts with its storage and cannot reach us within its startup time
+  /// serves its own pool from COMMUNICATIONS-INTERRUPTED and may delegate the same prefix.
+  bool use_partner_prefixes = false;
   std::vector<std::uint32_t> subnets;  ///< subnet ids covered
   std::optional<Tls> tls;              ///< absent only with insecure = true
   bool insecure = false;               ///< explicit insecure mode (RFC 7653 §9.1)

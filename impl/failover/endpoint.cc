@@ -23,12 +23,6 @@ constexpr std::int64_t HEARTBEAT = 30;
 /// Transitions kept for status and tests (a flapping link must not grow memory forever).
 constexpr std::size_t MAX_HISTORY = 256;
 
-/// Decision (A10): the secondary's share of each pd-pool's delegable prefixes, given on
-/// POOLREQ, is half the pool, at most POOL_SHARE_MAX per pd-pool: the secondary needs
-/// prefixes only for new clients while it is cut off, and a /40 pool of /56s would otherwise
-/// mean 32,768 BNDUPDs at every POOLREQ.
-constexpr std::uint64_t POOL_SHARE_MAX = 256;
-
 /// OPTION_F_SERVER_FLAGS bits (RFC 8156 §5.4.18).
 constexpr std::uint8_t FLAG_COMMUNICATED = 0x01;
 constexpr std::uint8_t FLAG_STARTUP = 0x02;
@@ -158,15 +152,11 @@ void Endpoint::transition(State next, const std::string& reason, std::int64_t no
 void Endpoint::on_enter(State s, std::int64_t now) {
   switch (s) {
     case State::Normal:
-      if (role_ == Role::Secondary && comm_ok() && !sent_poolreq_) {
-        sent_poolreq_ = true;
-        FailoverMessage m;
-        m.type = MessageType::PoolReq;
-        m.transaction_id = next_xid();
-        send(std::move(m), now);
-      }
-      // Everything the partner has not acknowledged goes out again (§8.8.1 on entry).
+      // Everything the partner has not acknowledged goes out again (§8.8.1 on entry); the
+      // POOLREQ follows once that much is acknowledged (send_poolreq_when_synced).
       requeue_unacknowledged();
+      poolreq_waits_for_ = queued_;
+      poolreq_waits_for_.insert(inflight_keys_.begin(), inflight_keys_.end());
       break;
     case State::PotentialConflict:
       if (role_ == Role::Primary && comm_ok()) send_updreq(now);
@@ -237,6 +227,7 @@ void Endpoint::on_connected(std::int64_t now) {
   updreq_pending_.clear();
   updreq_sent_.clear();
   sent_poolreq_ = false;
+  poolreq_waits_for_.clear();
   partner_flags_ = 0;
   if (role_ == Role::Primary) send_connect(now);
 }
@@ -640,6 +631,7 @@ void Endpoint::pump(std::int64_t now) {
     if (!l) {
       queued_.erase(key);
       updreq_pending_.erase(key);
+      poolreq_waits_for_.erase(key);
       continue;
     }
     if (inflight_keys_.count(key) ||
@@ -650,7 +642,10 @@ void Endpoint::pump(std::int64_t now) {
     queued_.erase(key);
     // Acknowledged since it was queued (an earlier BNDUPD carried this state): nothing to send,
     // unless an UPDREQ asked for it.
-    if (!l->update_partner && !updreq_pending_.count(key)) continue;
+    if (!l->update_partner && !updreq_pending_.count(key)) {
+      poolreq_waits_for_.erase(key);
+      continue;
+    }
     // Never tell the partner less than it already acknowledged: with nothing pending, the
     // partner lifetime sent is the acknowledged one (or the client's, if later).
     lease::Lease copy = *l;
@@ -669,6 +664,24 @@ void Endpoint::pump(std::int64_t now) {
   }
   for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) queue_.push_front(*it);
   finish_updreq_if_done(now);
+  send_poolreq_when_synced(now);
+}
+
+void Endpoint::send_poolreq_when_synced(std::int64_t now) {
+  // The secondary asks for its share of the prefixes (§4.2.2) once the primary has
+  // acknowledged every binding that was waiting for it when NORMAL began: prefixes this
+  // server delegated from the primary's pool in PARTNER-DOWN reach the primary before it
+  // picks prefixes to give, or it could offer one of them as FREE-BACKUP and the two stores
+  // would disagree on it for good (found by `failover6 sim --faults outage --pd`). Updates
+  // made later do not hold it back: in NORMAL this server delegates only FREE-BACKUP ones.
+  if (role_ != Role::Secondary || sent_poolreq_ || state_ != State::Normal || !comm_ok() ||
+      !poolreq_waits_for_.empty())
+    return;
+  sent_poolreq_ = true;
+  FailoverMessage m;
+  m.type = MessageType::PoolReq;
+  m.transaction_id = next_xid();
+  send(std::move(m), now);
 }
 
 void Endpoint::finish_updreq_if_done(std::int64_t now) {
@@ -783,6 +796,7 @@ void Endpoint::on_bndreply(const FailoverMessage& m, std::int64_t now) {
   Inflight f = it->second;
   inflight_.erase(it);
   inflight_keys_.erase(f.key);
+  poolreq_waits_for_.erase(f.key);
   // A BNDUPD sent before the UPDREQ does not answer it; the lease goes again.
   if (updreq_sent_.erase(m.transaction_id)) updreq_pending_.erase(f.key);
   StatusCode status = StatusCode::Success;
@@ -857,11 +871,12 @@ void Endpoint::rebalance_prefixes(std::int64_t now) {
     if (!covers(s.id)) continue;
     for (const auto& pool : s.pd_pools) {
       std::uint64_t n = server::Allocator::pd_pool_size(pool);
-      std::uint64_t want = std::min<std::uint64_t>(n / 2, POOL_SHARE_MAX);
+      std::uint64_t share = n / 100 * rel_.prefix_share + n % 100 * rel_.prefix_share / 100;
+      std::uint64_t want = std::min<std::uint64_t>(share, rel_.prefix_share_max);
       std::uint64_t have = 0;
       // Count the secondary's share from the end of the pool (where we give from).
       std::uint64_t probed = 0;
-      for (std::uint64_t i = n; i-- > 0 && have < want && probed < 4 * POOL_SHARE_MAX;) {
+      for (std::uint64_t i = n; i-- > 0 && have < want && probed < 4 * want;) {
         ++probed;
         lease::LeaseKey key{lease::LeaseType::Pd, server::Allocator::pd_prefix(pool, i),
                             pool.delegated_length};
@@ -968,6 +983,8 @@ nlohmann::json Endpoint::status(std::int64_t now) const {
   j["bndupd-rejected"] = bndupd_rejected_;
   j["updates-rejected-by-partner"] = bndreply_rejections_;
   if (state_ == State::PartnerDown) j["partner-down-since"] = pd_entry_;
+  if (auto opens = partner_pool_opens())
+    j["partner-prefixes-usable-from"] = *opens;  // §4.2.2, once ours run out
   // Pool split: addresses by the low bit (§4.2.1), prefixes by FREE / FREE-BACKUP (§4.2.2).
   std::uint64_t free_primary = 0, free_secondary = 0, active = 0;
   store_.for_each([&](const lease::Lease& l) {
@@ -1013,8 +1030,7 @@ bool Endpoint::may_answer(MessageType type, bool ours, std::uint32_t, std::int64
   return false;
 }
 
-bool Endpoint::may_allocate(const lease::LeaseKey& key, const lease::Lease* existing,
-                            std::uint32_t, std::int64_t now) {
+bool Endpoint::free_for_new_client(const lease::Lease* existing, std::int64_t now) {
   if (responsiveness(role_, state_) == Responsiveness::Unresponsive ||
       state_ == State::RecoverDone)
     return false;  // RECOVER-DONE MUST NOT allocate (§8.6)
@@ -1022,18 +1038,44 @@ bool Endpoint::may_allocate(const lease::LeaseKey& key, const lease::Lease* exis
     return false;
   // Only free leases go to a new client: EXPIRED and RELEASED wait for the partner's ack
   // (or, in PARTNER-DOWN, for MCLT past their times) and become FREE / FREE-BACKUP first.
-  if (existing && existing->state != BindingStatus::Free &&
-      existing->state != BindingStatus::FreeBackup)
-    return false;
-  if (key.type != lease::LeaseType::Pd) {
-    // A6: never the partner's half of the addresses, not even in PARTNER-DOWN.
-    return owns_address(key.address);
-  }
-  // Proportional allocation (§4.2.2): the primary owns every prefix that is not FREE-BACKUP;
-  // the secondary only the FREE-BACKUP ones it was given. Decision: neither uses the other's
-  // prefixes in PARTNER-DOWN (allowed only MCLT after entry and after exhausting its own).
-  if (role_ == Role::Primary) return !existing || existing->state == BindingStatus::Free;
-  return existing && existing->state == BindingStatus::FreeBackup;
+  return !existing || existing->state == BindingStatus::Free ||
+         existing->state == BindingStatus::FreeBackup;
+}
+
+bool Endpoint::owns_prefix(const lease::Lease* existing) const {
+  // Proportional allocation (§4.2.2): the primary owns every prefix that is not FREE-BACKUP
+  // (a prefix with no record is FREE); the secondary only the FREE-BACKUP ones it was given.
+  bool free_backup = existing && existing->state == BindingStatus::FreeBackup;
+  return role_ == Role::Primary ? !free_backup : free_backup;
+}
+
+bool Endpoint::may_allocate(const lease::LeaseKey& key, const lease::Lease* existing,
+                            std::uint32_t, std::int64_t now) {
+  if (!free_for_new_client(existing, now)) return false;
+  // A6: never the partner's half of the addresses, not even in PARTNER-DOWN.
+  if (key.type != lease::LeaseType::Pd) return owns_address(key.address);
+  return owns_prefix(existing);
+}
+
+std::optional<std::int64_t> Endpoint::partner_pool_opens() const {
+  if (state_ != State::PartnerDown || !rel_.use_partner_prefixes) return std::nullopt;
+  return pd_entry_ + mclt_;
+}
+
+bool Endpoint::partner_pool_open(std::uint32_t, std::int64_t now) {
+  auto opens = partner_pool_opens();
+  return opens && now >= *opens;
+}
+
+bool Endpoint::may_allocate_from_partner(const lease::LeaseKey& key,
+                                         const lease::Lease* existing, std::uint32_t,
+                                         std::int64_t now) {
+  // §4.2.2 / §8.4.1: prefixes only (A6 keeps the partner's addresses untouched), only in
+  // PARTNER-DOWN, only MCLT after entering it: by then every lease the partner gave from its
+  // pool without telling us has expired, since it could extend none past MCLT beyond what we
+  // acknowledged. The allocator asks only after this server's own pool ran dry.
+  if (key.type != lease::LeaseType::Pd || !partner_pool_open(0, now)) return false;
+  return free_for_new_client(existing, now) && !owns_prefix(existing);
 }
 
 std::uint32_t Endpoint::allowed_valid(const lease::Lease& lease, std::uint32_t desired,

@@ -134,6 +134,12 @@ class Endpoint final : public server::Policy {
                   std::int64_t now) override;
   bool may_allocate(const lease::LeaseKey& key, const lease::Lease* existing,
                     std::uint32_t subnet_id, std::int64_t now) override;
+  bool partner_pool_open(std::uint32_t subnet_id, std::int64_t now) override;
+  bool may_allocate_from_partner(const lease::LeaseKey& key, const lease::Lease* existing,
+                                 std::uint32_t subnet_id, std::int64_t now) override;
+  /// @return when this endpoint may start using its partner's prefixes (PARTNER-DOWN entry
+  /// plus MCLT), or nullopt outside PARTNER-DOWN.
+  std::optional<std::int64_t> partner_pool_opens() const;
   std::uint32_t allowed_valid(const lease::Lease& lease, std::uint32_t desired,
                               std::int64_t now) override;
   std::int64_t active_until(const lease::Lease& lease) override;
@@ -148,6 +154,11 @@ class Endpoint final : public server::Policy {
     wire::BindingStatus state = wire::BindingStatus::Free;
     std::int64_t start_time_of_state = 0;
   };
+
+  /// Whether @p existing (nullptr: no record) is free for a new client in this state.
+  bool free_for_new_client(const lease::Lease* existing, std::int64_t now);
+  /// Whether a free prefix whose record is @p existing is in this server's pool (§4.2.2).
+  bool owns_prefix(const lease::Lease* existing) const;
 
   // state
   void load(std::int64_t now);
@@ -182,6 +193,7 @@ class Endpoint final : public server::Policy {
   /// periodic scan of §7.5.4.
   void requeue_unacknowledged();
   void pump(std::int64_t now);
+  void send_poolreq_when_synced(std::int64_t now);
   bool may_send_updates() const;
   void finish_updreq_if_done(std::int64_t now);
   void rebalance_prefixes(std::int64_t now);
@@ -229,6 +241,8 @@ class Endpoint final : public server::Policy {
   std::set<lease::LeaseKey> updreq_pending_;     ///< leases still to be sent and acked for it
   std::set<std::uint32_t> updreq_sent_;          ///< BNDUPDs sent for it, not yet acked
   bool sent_poolreq_ = false;
+  /// Updates the POOLREQ waits for: those pending when NORMAL began (send_poolreq_when_synced).
+  std::set<lease::LeaseKey> poolreq_waits_for_;
   std::int64_t next_heartbeat_ = 0;
 
   // binding updates

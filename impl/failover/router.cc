@@ -36,6 +36,18 @@ bool PolicyRouter::may_allocate(const lease::LeaseKey& key, const lease::Lease* 
   return standalone_.may_allocate(key, existing, subnet_id, now);
 }
 
+bool PolicyRouter::partner_pool_open(std::uint32_t subnet_id, std::int64_t now) {
+  Endpoint* e = endpoint_for(subnet_id);
+  return e != nullptr && e->partner_pool_open(subnet_id, now);
+}
+
+bool PolicyRouter::may_allocate_from_partner(const lease::LeaseKey& key,
+                                             const lease::Lease* existing,
+                                             std::uint32_t subnet_id, std::int64_t now) {
+  Endpoint* e = endpoint_for(subnet_id);
+  return e != nullptr && e->may_allocate_from_partner(key, existing, subnet_id, now);
+}
+
 std::uint32_t PolicyRouter::allowed_valid(const lease::Lease& lease, std::uint32_t desired,
                                           std::int64_t now) {
   if (Endpoint* e = endpoint_for(lease.subnet_id)) return e->allowed_valid(lease, desired, now);

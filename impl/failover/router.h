@@ -26,6 +26,9 @@ class PolicyRouter final : public server::Policy {
                   std::int64_t now) override;
   bool may_allocate(const lease::LeaseKey& key, const lease::Lease* existing,
                     std::uint32_t subnet_id, std::int64_t now) override;
+  bool partner_pool_open(std::uint32_t subnet_id, std::int64_t now) override;
+  bool may_allocate_from_partner(const lease::LeaseKey& key, const lease::Lease* existing,
+                                 std::uint32_t subnet_id, std::int64_t now) override;
   std::uint32_t allowed_valid(const lease::Lease& lease, std::uint32_t desired,
                               std::int64_t now) override;
   std::int64_t active_until(const lease::Lease& lease) override;

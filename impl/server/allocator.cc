@@ -108,9 +108,24 @@ std::optional<lease::LeaseKey> Allocator::prefix(const config::Subnet& subnet,
                                                  const std::optional<lease::LeaseKey>& hint,
                                                  const lease::LeaseStore& store, Policy& policy,
                                                  std::int64_t now) {
+  auto own = [&](const lease::LeaseKey& k) {
+    return policy.may_allocate(k, store.find(k), subnet.id, now);
+  };
+  if (auto k = scan_prefixes(subnet, hint, own)) return k;
+  // Nothing left in our own pool: the partner's, where the policy allows it (PARTNER-DOWN,
+  // MCLT after entry; RFC 8156 §4.2.2).
+  if (!policy.partner_pool_open(subnet.id, now)) return std::nullopt;
+  auto partners = [&](const lease::LeaseKey& k) {
+    return policy.may_allocate_from_partner(k, store.find(k), subnet.id, now);
+  };
+  return scan_prefixes(subnet, hint, partners);
+}
+
+std::optional<lease::LeaseKey> Allocator::scan_prefixes(
+    const config::Subnet& subnet, const std::optional<lease::LeaseKey>& hint,
+    const std::function<bool(const lease::LeaseKey&)>& allowed) {
   auto usable = [&](const lease::LeaseKey& k) {
-    return !reserved_prefix(subnet, k.address, k.prefix_length) &&
-           policy.may_allocate(k, store.find(k), subnet.id, now);
+    return !reserved_prefix(subnet, k.address, k.prefix_length) && allowed(k);
   };
   if (hint && in_pd_pools(subnet, hint->address, hint->prefix_length) && usable(*hint))
     return hint;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -28,7 +29,9 @@ class Allocator {
                                          std::int64_t now);
 
   /// @brief A free delegated prefix in @p subnet's pd-pools, @p hint first when it is one of
-  /// the pool's prefixes and free. @return nullopt when none was found (NoPrefixAvail).
+  /// the pool's prefixes and free: from this server's own pool, and once that is exhausted
+  /// from the partner's where the policy opens it (RFC 8156 §4.2.2, PARTNER-DOWN).
+  /// @return nullopt when none was found (NoPrefixAvail).
   std::optional<lease::LeaseKey> prefix(const config::Subnet& subnet,
                                         const std::optional<lease::LeaseKey>& hint,
                                         const lease::LeaseStore& store, Policy& policy,
@@ -46,6 +49,11 @@ class Allocator {
                           std::uint8_t length);
 
  private:
+  /// One pass over the pd-pools (hint first) for a prefix @p allowed accepts.
+  std::optional<lease::LeaseKey> scan_prefixes(
+      const config::Subnet& subnet, const std::optional<lease::LeaseKey>& hint,
+      const std::function<bool(const lease::LeaseKey&)>& allowed);
+
   std::map<std::pair<std::uint32_t, std::size_t>, std::uint64_t> cursors_;
 };
 

@@ -30,6 +30,21 @@ class Policy {
   virtual bool may_allocate(const lease::LeaseKey& key, const lease::Lease* existing,
                             std::uint32_t subnet_id, std::int64_t now) = 0;
 
+  /// @brief Is the partner's pool of subnet @p subnet_id open to this server now? RFC 8156
+  /// §4.2.2: in PARTNER-DOWN, and only MCLT after entering it. Standalone: there is no partner.
+  virtual bool partner_pool_open(std::uint32_t /*subnet_id*/, std::int64_t /*now*/) {
+    return false;
+  }
+
+  /// @brief May this server give a *new* client the lease @p key from its partner's pool?
+  /// The allocator asks only when partner_pool_open() and once nothing in this server's own
+  /// pool is left (§4.2.2: a server MUST exhaust its own prefixes first).
+  virtual bool may_allocate_from_partner(const lease::LeaseKey& /*key*/,
+                                         const lease::Lease* /*existing*/,
+                                         std::uint32_t /*subnet_id*/, std::int64_t /*now*/) {
+    return false;
+  }
+
   /// @brief The valid lifetime the client may be given for @p lease when configuration
   /// wants @p desired: the MCLT rule of RFC 8156 §4.4 (client expiry <= max(acked partner
   /// lifetime, now) + MCLT) outside PARTNER-DOWN; @p desired when standalone.

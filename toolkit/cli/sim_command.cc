@@ -51,6 +51,9 @@ int run_sim(const SimCommandOptions& o, std::ostream& out, std::ostream& err) {
   ro.base.faults = *profile;
   ro.base.clients = o.clients;
   ro.base.duration_s = o.duration;
+  ro.base.pd_pool_len = o.pd_pool_len;
+  ro.base.pd = o.pd;
+  ro.base.use_partner_prefixes = o.use_partner_prefixes;
   ro.jobs = o.jobs ? o.jobs : std::max(1U, std::thread::hardware_concurrency());
   ro.out_dir = o.out;
   ro.time_budget_s = o.time_budget;
@@ -113,6 +116,9 @@ int run_sim(const SimCommandOptions& o, std::ostream& out, std::ostream& err) {
     j["elapsed_s"] = sum.elapsed_s;
     j["histories_per_minute"] = sum.per_minute();
     j["clients"] = o.clients;
+    j["pd"] = o.pd;
+    j["use_partner_prefixes"] = o.use_partner_prefixes;
+    j["pd_pool_len"] = o.pd_pool_len;
     j["faults"] = o.faults;
     j["failing_seeds"] = nlohmann::json::array();
     for (const auto& f : sum.failures) {
@@ -138,12 +144,20 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--seeds", o->seeds, "seed range A..B (inclusive) or one seed N (default 1..100)");
   cmd->add_option("--clients", o->clients, "clients per history (default 100)")
       ->check(CLI::Range(1U, 50000U));
-  cmd->add_option("--faults", o->faults, "fault profile: none, crash, partition, mixed (default mixed)");
+  cmd->add_option("--faults", o->faults, "fault profile: none, crash, partition, mixed, outage (default mixed)");
   cmd->add_option("--jobs", o->jobs, "worker threads (default: the number of cores)")
       ->check(CLI::Range(0U, 256U));
   cmd->add_option("--out", o->out, "directory for histories; failing ones are kept (default sim-out)");
   cmd->add_option("--duration", o->duration, "simulated seconds of client activity (default 240)")
       ->check(CLI::Range(60L, 86400L));
+  cmd->add_flag("--pd", o->pd, "every client also asks for a delegated prefix (IA_PD)");
+  cmd->add_flag("--use-partner-prefixes", o->use_partner_prefixes,
+                 "servers in PARTNER-DOWN delegate the partner's prefixes after MCLT (the "
+                 "relationship option; see decision A13)");
+  cmd->add_option("--pd-pool-len", o->pd_pool_len,
+                  "the pd-pool is a /N of /56s (default 40; 52 gives 16 prefixes, short enough "
+                  "for PARTNER-DOWN to use the partner's)")
+      ->check(CLI::Range(40U, 56U));
   cmd->add_option("--time-budget", o->time_budget,
                   "stop starting new seeds after this many seconds (default: no limit)")
       ->check(CLI::NonNegativeNumber);

@@ -18,6 +18,9 @@ struct SimCommandOptions {
   unsigned jobs = 0;             ///< 0: the number of cores
   std::string out = "sim-out";
   long duration = 240;           ///< simulated seconds of client activity
+  unsigned pd_pool_len = 40;     ///< the pd-pool is a /N of /56s
+  bool pd = false;               ///< clients also ask for an IA_PD
+  bool use_partner_prefixes = false;
   double time_budget = 0;        ///< seconds; 0: run the whole range
   bool trace = false;            ///< explain every failing seed (default: the first 3)
   bool quiet = false;

@@ -91,6 +91,10 @@ std::string replay_command(const RunOptions& o, std::uint64_t seed) {
                     o.base.faults.name;
   if (o.base.duration_s != SimOptions{}.duration_s)
     cmd += " --duration " + std::to_string(o.base.duration_s);
+  if (o.base.pd) cmd += " --pd";
+  if (o.base.use_partner_prefixes) cmd += " --use-partner-prefixes";
+  if (o.base.pd_pool_len != SimOptions{}.pd_pool_len)
+    cmd += " --pd-pool-len " + std::to_string(o.base.pd_pool_len);
   cmd += " --out " + o.out_dir + " --trace";
   return cmd;
 }

@@ -45,11 +45,13 @@ std::string node_config(const std::string& role, const SimOptions& o) {
     "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64",
       "relay": { "ip-addresses": [ "2001:db8:1::1" ] },
       "pools": [ { "pool": "2001:db8:1::1000 - 2001:db8:1::ffff" } ],
-      "pd-pools": [ { "prefix": "2001:db8:8000::", "prefix-len": 40, "delegated-len": 56 } ] } ] },
+      "pd-pools": [ { "prefix": "2001:db8:8000::", "prefix-len": )" +
+         std::to_string(o.pd_pool_len) + R"(, "delegated-len": 56 } ] } ] },
     "Failover6": { "listen": [ "[::1]:5547" ], "relationships": [ {
       "name": "pair", "role": ")" + role + R"(", "this-server": ")" + self + R"(",
       "peer": ")" + peer + R"(", "mclt": )" + std::to_string(o.mclt) +
          R"(, "keepalive": 10, "max-unacked": 8, "auto-partner-down": 0, "startup-time": 5,
+      "use-partner-prefixes": )" + std::string(o.use_partner_prefixes ? "true" : "false") + R"(,
       "subnets": [ 1 ], "insecure": true } ] } })";
 }
 
@@ -211,9 +213,12 @@ class World {
     fc.clients = o.clients;
     fc.relays = o.relays;
     fc.servers = 2;
+    fc.profile.pd = o.pd;
     fc.seed = derive(o.seed, 4);
     fc.start = t0();
-    fc.start_interval = std::max<std::int64_t>(1, 20 * NS / std::max<std::uint32_t>(1, o.clients));
+    std::int64_t spread = o.faults.clients_arrive_throughout ? o.duration_s : 20;
+    fc.start_interval =
+        std::max<std::int64_t>(1, spread * NS / std::max<std::uint32_t>(1, o.clients));
     fleet_ = std::make_unique<gen::Fleet>(fc);
   }
 
@@ -357,13 +362,20 @@ void World::schedule_faults() {
                            static_cast<std::int64_t>(faults_rng_.below(1000)) * MS; };
   for (int i = 0; i < f.crashes; ++i) {
     Event* e = make(when(), Kind::Crash, static_cast<std::uint8_t>(faults_rng_.below(2)));
-    e->a = static_cast<std::uint32_t>(1 + faults_rng_.below(60));  // downtime, s
+    e->a = static_cast<std::uint32_t>(  // downtime, s
+        f.crash_down_min_s +
+        static_cast<int>(faults_rng_.below(
+            static_cast<std::uint64_t>(f.crash_down_max_s - f.crash_down_min_s + 1))));
     e->fin = faults_rng_.uniform() < f.wipe_probability;            // restart without storage
     e->conn = faults_rng_.below(2);                                 // 1: at the next commit
     bool pd = faults_rng_.uniform() < f.partner_down_probability;
     push(e);
     if (pd) {
-      Event* p = make(e->t + static_cast<std::int64_t>(1 + faults_rng_.below(e->a)) * NS,
+      std::uint64_t within = f.partner_down_delay_max_s > 0
+                                 ? std::min<std::uint64_t>(e->a, static_cast<std::uint64_t>(
+                                                                     f.partner_down_delay_max_s))
+                                 : e->a;
+      Event* p = make(e->t + static_cast<std::int64_t>(1 + faults_rng_.below(within)) * NS,
                       Kind::PartnerDown, static_cast<std::uint8_t>(1 - e->node));
       push(p);
     }
@@ -1001,11 +1013,22 @@ std::optional<FaultProfile> fault_profile(const std::string& name) {
     f.max_skew_s = 2;
     return f;
   }
+  if (name == "outage") {
+    f.client_loss = 0.01;
+    f.crashes = 1;
+    f.crash_down_min_s = 90;
+    f.crash_down_max_s = 240;
+    f.wipe_probability = 0.15;
+    f.partner_down_probability = 1;
+    f.partner_down_delay_max_s = 10;
+    f.clients_arrive_throughout = true;
+    return f;
+  }
   return std::nullopt;
 }
 
 const std::vector<std::string>& fault_profile_names() {
-  static const std::vector<std::string> names{"none", "crash", "partition", "mixed"};
+  static const std::vector<std::string> names{"none", "crash", "partition", "mixed", "outage"};
   return names;
 }
 

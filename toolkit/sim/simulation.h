@@ -25,9 +25,18 @@ struct FaultProfile {
   double wipe_probability = 0;  ///< a restart loses its storage
   double partner_down_probability = 0;  ///< operator partner-down during a fault
   int max_skew_s = 0;           ///< clock skew of each node in [-max, +max]
+  int crash_down_min_s = 1;     ///< a crashed server restarts after [min, max] seconds
+  int crash_down_max_s = 60;
+  /// Partner-down comes 1..N s after a crash (0: anywhere within the downtime).
+  int partner_down_delay_max_s = 0;
+  /// Clients start spread over the whole duration instead of its first 20 s, so new clients
+  /// keep arriving during an outage.
+  bool clients_arrive_throughout = false;
 };
 
-/// @return the profile called @p name ("none", "crash", "partition", "mixed"), or nullopt.
+/// @return the profile called @p name ("none", "crash", "partition", "mixed", "outage"), or
+/// nullopt. "outage": one server down for 90-240 s with its partner in PARTNER-DOWN soon
+/// after, long past the MCLT, while new clients keep arriving.
 std::optional<FaultProfile> fault_profile(const std::string& name);
 /// @return the profile names.
 const std::vector<std::string>& fault_profile_names();
@@ -42,6 +51,11 @@ struct SimOptions {
   std::int64_t settle_limit_s = 400; ///< after it: time allowed to settle in NORMAL
   std::uint32_t valid_lifetime = 300;
   std::uint32_t mclt = 60;
+  /// Length of the /N pd-pool of /56s (40: 65,536 prefixes, never short; 52: 16, so the
+  /// servers run out and PARTNER-DOWN reaches into the partner's prefixes, RFC 8156 §4.2.2).
+  std::uint32_t pd_pool_len = 40;
+  bool pd = false;  ///< every client also asks for an IA_PD
+  bool use_partner_prefixes = false;  ///< the relationship option of that name
   std::string pcap_path;  ///< where the history is written (required)
   bool trace = false;     ///< collect a readable event trace (SimResult::trace)
   bool run_checker = true;

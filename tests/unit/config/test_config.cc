@@ -108,6 +108,14 @@ const std::vector<Invalid> INVALID = {
      R"({"Dhcp6": {}, "Failover6": {"relationships": [{"name": "r", "role": "primary", "insecure": true,
          "this-server": "[::1]:6647", "peer": "[::1]:7647", "mclt": 10}]}})",
      "Failover6.relationships[0].mclt: 10 is outside 30..604800"},
+    {"prefix share over 100",
+     R"({"Dhcp6": {}, "Failover6": {"relationships": [{"name": "r", "role": "primary", "insecure": true,
+         "this-server": "[::1]:6647", "peer": "[::1]:7647", "prefix-share": 120}]}})",
+     "Failover6.relationships[0].prefix-share: 120 is outside 0..100"},
+    {"use-partner-prefixes not a boolean",
+     R"({"Dhcp6": {}, "Failover6": {"relationships": [{"name": "r", "role": "primary", "insecure": true,
+         "this-server": "[::1]:6647", "peer": "[::1]:7647", "use-partner-prefixes": "yes"}]}})",
+     "Failover6.relationships[0].use-partner-prefixes: expected true or false, got \"yes\""},
     {"missing Dhcp6", R"({"Failover6": {}})", "Dhcp6: missing"},
 };
 
@@ -190,6 +198,9 @@ BOOST_AUTO_TEST_CASE(failover_relationship) {
   BOOST_TEST(rel.role == "secondary");
   BOOST_TEST(rel.peer.port == 647);  // the RFC 8156 default
   BOOST_TEST(rel.mclt == 60U);
+  BOOST_TEST(rel.prefix_share == 50U);  // the defaults (A12, A13)
+  BOOST_TEST(rel.prefix_share_max == 256U);
+  BOOST_TEST(!rel.use_partner_prefixes);
   BOOST_REQUIRE(rel.tls.has_value());
   BOOST_TEST(rel.tls->peer_name == "primary.lab");
   BOOST_TEST(r.config.failover6.metrics->port == 9100);

@@ -22,8 +22,9 @@ namespace failover6::failover::testing {
 
 inline constexpr std::int64_t T0 = 1'800'000'000;
 
+/// @p rel_extra: more members of the relationship object, each followed by a comma.
 inline std::string pair_config(const std::string& role, std::uint32_t mclt = 300,
-                               std::uint32_t auto_pd = 0) {
+                               std::uint32_t auto_pd = 0, const std::string& rel_extra = "") {
   std::string self = role == "primary" ? "[::1]:5647" : "[::1]:6647";
   std::string peer = role == "primary" ? "[::1]:6647" : "[::1]:5647";
   return R"({"Dhcp6": {
@@ -37,7 +38,7 @@ inline std::string pair_config(const std::string& role, std::uint32_t mclt = 300
       "peer": ")" + peer + R"(", "mclt": )" + std::to_string(mclt) +
          R"(, "keepalive": 10, "max-unacked": 8, "auto-partner-down": )" +
          std::to_string(auto_pd) + R"(, "startup-time": 5,
-      "subnets": [ 1 ], "insecure": true } ] } })";
+      )" + rel_extra + R"( "subnets": [ 1 ], "insecure": true } ] } })";
 }
 
 /// One partner: configuration, store (survives a crash unless wiped), endpoint and server.
@@ -52,8 +53,9 @@ struct Node {
   std::int64_t skew = 0;  ///< this node's clock minus the true time
   bool alive = false;
 
-  Node(std::string r, std::uint32_t mclt, std::uint32_t auto_pd) : role(std::move(r)) {
-    auto parsed = config::parse_config(pair_config(role, mclt, auto_pd));
+  Node(std::string r, std::uint32_t mclt, std::uint32_t auto_pd, const std::string& rel_extra)
+      : role(std::move(r)) {
+    auto parsed = config::parse_config(pair_config(role, mclt, auto_pd, rel_extra));
     BOOST_REQUIRE_MESSAGE(parsed.ok(),
                           (parsed.ok() ? std::string() : parsed.errors.at(0).to_string()));
     cfg = parsed.config;
@@ -93,8 +95,9 @@ struct Pair {
   std::size_t max_inflight_seen = 0;
   std::uint32_t xid = 1;
 
-  explicit Pair(std::uint32_t mclt = 300, std::uint32_t auto_pd = 0)
-      : p("primary", mclt, auto_pd), s("secondary", mclt, auto_pd) {
+  explicit Pair(std::uint32_t mclt = 300, std::uint32_t auto_pd = 0,
+                const std::string& rel_extra = "")
+      : p("primary", mclt, auto_pd, rel_extra), s("secondary", mclt, auto_pd, rel_extra) {
     p.boot(now);
     s.boot(now);
   }
@@ -265,6 +268,21 @@ struct Pair {
     if (!adv || adv->type != wire::MessageType::Advertise) return std::nullopt;
     return held(exchange(n, request(wire::MessageType::Request, c, {wire::IaNa{1, 0, 0, {}}},
                                     &n.duid)));
+  }
+
+  /// SOLICIT / ADVERTISE / REQUEST / REPLY with @p n for a delegated prefix (IA_PD).
+  /// @return the prefix granted, or nullopt (no ADVERTISE, or NoPrefixAvail).
+  std::optional<lease::LeaseKey> bind_prefix(Node& n, int client_no) {
+    wire::Duid c = client(client_no);
+    auto adv = exchange(n, request(wire::MessageType::Solicit, c, {wire::IaPd{1, 0, 0, {}}},
+                                   nullptr));
+    if (!adv || adv->type != wire::MessageType::Advertise) return std::nullopt;
+    auto rep = exchange(n, request(wire::MessageType::Request, c, {wire::IaPd{1, 0, 0, {}}},
+                                   &n.duid));
+    const auto* pd = rep ? rep->find<wire::IaPd>() : nullptr;
+    const auto* pfx = pd ? wire::find_option<wire::IaPrefix>(pd->options) : nullptr;
+    if (!pfx || pfx->valid == 0) return std::nullopt;
+    return lease::LeaseKey{lease::LeaseType::Pd, pfx->prefix, pfx->prefix_length};
   }
 
   /// RENEW (to the server that granted, @p to) or REBIND (to @p to, no SERVERID).

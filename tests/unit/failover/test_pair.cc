@@ -1,5 +1,6 @@
 // Two endpoints with their server cores in one process, on a virtual clock: the RFC 8156
 // flows end to end (handshake, lazy updates, MCLT, partition, crashes, storage loss, skew).
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "helpers.h"
@@ -328,6 +329,104 @@ BOOST_AUTO_TEST_CASE(prefixes_are_split_by_poolreq) {
         pr.s.store->find({lease::LeaseType::Pd, p2->prefix, p2->prefix_length});
     BOOST_TEST(!(mine && mine->state == wire::BindingStatus::FreeBackup));
   }
+}
+
+/// The FREE-BACKUP prefixes in @p n's store (the secondary's share, §4.2.2).
+std::set<lease::LeaseKey> free_backup(const Node& n) {
+  std::set<lease::LeaseKey> out;
+  n.store->for_each([&](const lease::Lease& l) {
+    if (l.key.type == lease::LeaseType::Pd && l.state == wire::BindingStatus::FreeBackup)
+      out.insert(l.key);
+  });
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(partner_prefixes_stay_untouched_by_default) {
+  Pair pr(300, 0, R"("prefix-share": 25,)");
+  BOOST_REQUIRE(pr.until(S::Normal, S::Normal, 60));
+  pr.advance(2);
+  pr.p.crash();
+  pr.drop_link("primary crashed");
+  pr.advance(1);
+  BOOST_REQUIRE(!pr.s.ep->partner_down(pr.now).has_value());
+  for (int i = 0; i < 64; ++i) BOOST_REQUIRE(pr.bind_prefix(pr.s, 100 + i).has_value());
+  pr.advance(2 * 300);
+  BOOST_TEST(!pr.bind_prefix(pr.s, 999).has_value());  // long past MCLT: still none
+  BOOST_TEST(!pr.s.ep->status(pr.now).contains("partner-prefixes-usable-from"));
+}
+
+BOOST_AUTO_TEST_CASE(prefix_share_is_configurable) {
+  Pair pr(300, 0, R"("prefix-share": 25, "prefix-share-max": 1000,)");
+  BOOST_REQUIRE(pr.until(S::Normal, S::Normal, 60));
+  pr.advance(2);
+  BOOST_TEST(free_backup(pr.s).size() == 64u);  // 25% of 256 /56s
+  BOOST_TEST(free_backup(pr.p).size() == 64u);  // both stores agree on the split
+  Pair capped(300, 0, R"("prefix-share": 100, "prefix-share-max": 10,)");
+  BOOST_REQUIRE(capped.until(S::Normal, S::Normal, 60));
+  capped.advance(2);
+  BOOST_TEST(free_backup(capped.s).size() == 10u);
+}
+
+// RFC 8156 §4.2.2 / §8.4.1: in PARTNER-DOWN a server exhausts its own prefixes, and only MCLT
+// after entering PARTNER-DOWN delegates from its partner's; the partner learns them on return.
+BOOST_DATA_TEST_CASE(partner_down_uses_the_partners_prefixes_after_mclt,
+                     boost::unit_test::data::make({0, 1}), survivor_is_secondary) {
+  Pair pr(300, 0, R"("prefix-share": 25, "use-partner-prefixes": true,)");  // 192 / 64 /56s
+  BOOST_REQUIRE(pr.until(S::Normal, S::Normal, 60));
+  pr.advance(2);
+  Node& up = survivor_is_secondary ? pr.s : pr.p;
+  Node& down = survivor_is_secondary ? pr.p : pr.s;
+  auto backup = free_backup(pr.s);
+  BOOST_REQUIRE(backup.size() == 64u);
+  auto owned_by_survivor = [&](const lease::LeaseKey& k) {
+    return survivor_is_secondary == (backup.count(k) == 1);
+  };
+  // The partner delegates one before it dies: the primary in NORMAL (the secondary hears of
+  // it); the secondary only while cut off, so the primary never hears of it.
+  if (!survivor_is_secondary) pr.partition();
+  auto before = pr.bind_prefix(down, 1);
+  BOOST_REQUIRE(before.has_value());
+  std::int64_t before_expires = down.store->find(*before)->state_expiration_time;
+  pr.advance(1);
+  down.crash();
+  pr.drop_link("partner crashed");
+  pr.heal();
+  pr.advance(1);
+  BOOST_REQUIRE(!up.ep->partner_down(pr.now).has_value());
+  BOOST_REQUIRE(up.state() == S::PartnerDown);
+  std::int64_t opens = pr.now + 300;
+  // Its whole own pool: the partner delegated from its own.
+  std::size_t own = survivor_is_secondary ? 64 : 192;
+  std::set<lease::LeaseKey> given;
+  for (std::size_t i = 0; i < own; ++i) {
+    auto k = pr.bind_prefix(up, 100 + static_cast<int>(i));
+    BOOST_REQUIRE(k.has_value());
+    BOOST_TEST(owned_by_survivor(*k));  // its own pool first
+    BOOST_TEST(given.insert(*k).second);
+    BOOST_TEST((survivor_is_secondary || !(*k == *before)));
+  }
+  BOOST_TEST(!pr.bind_prefix(up, 999).has_value());  // own pool empty, MCLT not yet passed
+  pr.advance(opens - pr.now - 1);
+  BOOST_TEST(!pr.bind_prefix(up, 999).has_value());  // one second before
+  pr.advance(1);
+  auto late = pr.bind_prefix(up, 999);
+  BOOST_REQUIRE(late.has_value());
+  BOOST_TEST(!owned_by_survivor(*late));  // the partner's pool, now open
+  BOOST_TEST(given.insert(*late).second);
+  // Never a prefix the partner's client may still hold: the one the survivor knew of stays
+  // that client's; the one it never heard of was capped at MCLT and has expired by now.
+  if (*late == *before) BOOST_TEST(before_expires <= pr.now);
+  BOOST_TEST((survivor_is_secondary || before_expires <= pr.now));
+  if (survivor_is_secondary) BOOST_TEST(!(*late == *before));
+  // The partner returns, recovers and learns the lease from its own pool.
+  down.boot(pr.now);
+  BOOST_REQUIRE(pr.until(S::Normal, S::Normal, 1000));
+  const lease::Lease* l = down.store->find(*late);
+  BOOST_REQUIRE(l != nullptr);
+  BOOST_TEST((l->state == wire::BindingStatus::Active));
+  BOOST_TEST(l->duid == Pair::client(999));
+  // Back in NORMAL the partner's pool is closed again: nothing left for a new client there.
+  BOOST_TEST(!pr.bind_prefix(up, 1000).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
