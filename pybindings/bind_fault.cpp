@@ -93,6 +93,7 @@ void register_proxies(py::module_& m) {
             p.one_way(d);
           },
           "drop"_a)
+      .def("flush", &PartnerProxy::flush, release())
       .def("stats",
            [](const PartnerProxy& p) {
              fault::ProxyStats s;

@@ -138,6 +138,11 @@ class Proxy(_Forwarder):
         """Drops the bytes of one direction: ``drop="to-target"`` or ``"from-target"``."""
         self._p.one_way(drop)
 
+    def flush(self) -> None:
+        """Writes out what the pcap holds so far, so that it can be read while the proxy
+        runs (Lab.check() does this); RuntimeError when the file cannot be written."""
+        self._p.flush()
+
 
 class UdpProxy(_Forwarder):
     """A UDP forwarder in front of one server's DHCPv6 port (RFC 7031 §4.7): relays send to

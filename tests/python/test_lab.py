@@ -240,3 +240,50 @@ def test_fleet_stop_right_after_start_and_errors_surface(tmp_path: Path) -> None
         bad.stop()
     bad.close()  # never raises for a failed run
     assert isinstance(bad.error, Exception)
+
+
+def test_partner_down_delegates_the_partners_prefixes_after_mclt(lab: Lab) -> None:
+    """use-partner-prefixes (docs/failover.md, decision A13) with the real daemons: the
+    PARTNER-DOWN secondary delegates its own share of 4 prefixes first, nothing more before
+    MCLT has passed since it entered PARTNER-DOWN, then prefixes of the primary's pool."""
+    pair = lab.pair("bundled", subnets=1, failover_options={
+        "prefix-share-max": 4, "use-partner-prefixes": True})
+    pair.wait_normal(timeout=LINK_S)
+    p, s = pair.primary, pair.secondary
+
+    def pd_leases(state: str) -> set[str]:
+        return {le["ip-address"] for le in s.leases()
+                if le["type"] == "IA_PD" and le["state"] == state}
+
+    poll("the secondary's share of prefixes", lambda: len(pd_leases("FREE-BACKUP")) == 4, LINK_S)
+    share = pd_leases("FREE-BACKUP")
+    last_op = max(int(t["time"]) for t in s.status()["relationships"][0]["transitions"])
+    p.kill()
+    s.wait_state("COMMUNICATIONS-INTERRUPTED", LINK_S)
+    poll("the clock past the last operation", lambda: time.time() >= last_op + 2, 5)
+    s.partner_down()
+    s.wait_state("PARTNER-DOWN", 5)
+    rel = s.status()["relationships"][0]
+    opens = rel["partner-prefixes-usable-from"]
+    assert opens == rel["partner-down-since"] + 30, rel  # MCLT after entering PARTNER-DOWN
+
+    early = lab.fleet(pair, clients=6, na=False, pd=True).start()
+    early.wait_bound(4, timeout=LINK_S)
+    poll("the share delegated", lambda: pd_leases("ACTIVE") == share, LINK_S)
+    early.stop()
+    assert time.time() < opens, "the fleet took too long to show the partner pool still shut"
+    assert pd_leases("ACTIVE") == share  # own pool exhausted; the primary's not yet open
+
+    poll("MCLT past PARTNER-DOWN", lambda: time.time() >= opens + 1, opens - time.time() + 5)
+    late = lab.fleet(pair, clients=2, na=False, pd=True).start()
+    late.wait_bound(2, timeout=LINK_S)
+    late.stop()
+    taken = pd_leases("ACTIVE") - share
+    assert len(taken) == 2, taken  # from the primary's pool
+    # The primary returns: the secondary's STATE(PARTNER-DOWN) on the new connection is what
+    # lets the checker judge the uncapped lifetimes given while the link was down.
+    p.restart()
+    poll("the partners in contact again",
+         lambda: s.status()["relationships"][0]["communications-ok"], LINK_S)
+    result = lab.check()
+    assert result.ok, result.summary()

@@ -579,6 +579,21 @@ void PartnerProxy::one_way(LinkDirection drop) {
   });
 }
 
+void PartnerProxy::flush() {
+  std::string error = impl_->peek([this]() -> std::string {
+    auto& im = *impl_;
+    if (!im.writer || im.closed) return {};
+    try {
+      im.writer->flush();
+    } catch (const std::exception& e) {
+      if (im.stats.pcap_error.empty()) im.stats.pcap_error = e.what();
+      return e.what();
+    }
+    return {};
+  });
+  if (!error.empty()) throw std::runtime_error(impl_->name + ": pcap: " + error);
+}
+
 ProxyStats PartnerProxy::stats() const {
   return impl_->peek([this] { return impl_->snapshot(); });
 }

@@ -147,6 +147,11 @@ class PartnerProxy {
   ///        other direction (see the class comment).
   void one_way(LinkDirection drop);
 
+  /// @brief Pushes the packets written so far to the pcap file, so that a reader sees
+  ///        the capture up to now while the proxy runs. No-op without a pcap or once closed.
+  /// @throws std::runtime_error when the pcap cannot be written.
+  void flush();
+
   /// @brief A snapshot of the counters (also after close()).
   ProxyStats stats() const;
   /// @brief Every mode change so far, oldest first (also after close()).

@@ -281,9 +281,11 @@ def relationship_config(name: str, role: str, this_server: str, peer: str, *, mc
                         keepalive: int, max_unacked: int, subnets: Sequence[int],
                         auto_partner_down: int | None = None,
                         startup_time: int | None = None,
-                        security: dict[str, Any] | None = None) -> dict[str, Any]:
+                        security: dict[str, Any] | None = None,
+                        extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One ``Failover6.relationships`` entry of a failover6d configuration. @p this_server and
-    @p peer are "[ADDR]:PORT"; @p security is ``{"tls": {...}}`` or (None) insecure."""
+    @p peer are "[ADDR]:PORT"; @p security is ``{"tls": {...}}`` or (None) insecure; @p extra
+    more keys verbatim (``{"prefix-share": 10, "use-partner-prefixes": True}``)."""
     r: dict[str, Any] = {
         "name": name, "role": role, "this-server": this_server, "peer": peer, "mclt": mclt,
         "keepalive": keepalive, "max-unacked": max_unacked, "subnets": list(subnets)}
@@ -292,6 +294,7 @@ def relationship_config(name: str, role: str, this_server: str, peer: str, *, mc
     if startup_time is not None:
         r["startup-time"] = startup_time
     r.update(security if security is not None else {"insecure": True})
+    r.update(extra or {})
     return r
 
 
@@ -873,7 +876,8 @@ class Cluster(PairAdapter):
                  t2: int = 48, pd: bool = True, tls: bool = False, skew: float = 0.0,
                  auto_partner_down: int | None = None, max_unacked: int = 64,
                  startup_time: int | None = 2, partner_link: str = "proxy",
-                 client_proxy: bool = False, name: str | None = None) -> None:
+                 client_proxy: bool = False, name: str | None = None,
+                 failover_options: Mapping[str, Any] | None = None) -> None:
         if primaries < 1:
             raise LabError(f"primaries must be at least 1, not {primaries}")
         if subnets < 1 or primaries * subnets > 127:
@@ -940,7 +944,8 @@ class Cluster(PairAdapter):
                         rel, role, f"[::1]:{this}", f"[::1]:{peer}", mclt=mclt,
                         keepalive=keepalive, max_unacked=max_unacked,
                         subnets=[s.id for s in mine], auto_partner_down=auto_partner_down,
-                        startup_time=startup_time, security=tls_of(me, other))
+                        startup_time=startup_time, security=tls_of(me, other),
+                        extra=failover_options)
 
                 p.relationships.append(relationship("primary", p.failover_port, peer_port,
                                                     "primary", "secondary"))
@@ -1053,6 +1058,9 @@ class Cluster(PairAdapter):
         self.mark("delay", seconds=seconds, relationship=relationship)
 
     def pcaps(self) -> list[Path]:
+        """The partner-link captures, each complete up to now (the proxies flush them)."""
+        for proxy in self._proxies.values():
+            proxy.flush()
         return [p for p in self._pcaps if p.exists()]
 
     def capture_labels(self, pcap: Path) -> tuple[dict[int, bytes], bytes | None] | None:
@@ -1071,7 +1079,7 @@ class BundledPair(Cluster):
     the secondary through a failover6.fault.Proxy (pcap in the lab workdir). Parameters as
     Cluster (subnets=4, mclt=30, keepalive=2, valid/preferred/t1/t2 short, pd=True, tls=False,
     skew=0.0 on the secondary, auto_partner_down, max_unacked, startup_time, partner_link,
-    client_proxy)."""
+    client_proxy, failover_options: more relationship keys such as ``{"prefix-share": 10}``)."""
 
     def __init__(self, lab: Lab, **params: Any) -> None:
         if "primaries" in params:

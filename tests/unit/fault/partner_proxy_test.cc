@@ -466,6 +466,30 @@ BOOST_AUTO_TEST_CASE(pcap_holds_the_delivered_stream_addressed_to_the_target) {
   std::remove(pcap.c_str());
 }
 
+BOOST_AUTO_TEST_CASE(flush_makes_the_running_capture_readable) {
+  std::string pcap = "/tmp/unit_fault_flush_" + std::to_string(::getpid()) + ".pcap";
+  Listener l;
+  PartnerProxy p(l.endpoint(), "[::1]:0", pcap);
+  auto k = open_link(l, p);
+  send_text(k.client, "hello");
+  BOOST_TEST(recv_n(k.server, 5) == "hello");
+  auto count = [&] {
+    trace::ReaderOptions opt;
+    opt.tcp_ports = {l.port};
+    trace::PcapReader reader(pcap, opt);
+    trace::Packet pk;
+    int n = 0;
+    while (reader.next(pk)) ++n;
+    return n;
+  };
+  BOOST_TEST(std::filesystem::file_size(pcap) < 24U);  // buffered: not even the header yet
+  p.flush();
+  BOOST_TEST(count() == 4);  // SYN, SYN-ACK, ACK and the data, while the proxy runs
+  p.close();
+  p.flush();  // a no-op once closed
+  std::remove(pcap.c_str());
+}
+
 BOOST_AUTO_TEST_CASE(control_commands) {
   Listener l;
   PartnerProxy p(l.endpoint());
