@@ -89,6 +89,16 @@ class CheckResult:
                          f"violations {r['violations']}")
         for v in self.violations[:10]:
             lines.append(f"  [{v.invariant}] {v.time} {v.detail}")
+        stats = self.report.get("stats", {})
+        if stats.get("tls_streams"):
+            lines.append(f"  note: {stats['tls_streams']} failover stream direction(s) switched "
+                         "to TLS after STARTTLS; what they carried is not visible, so "
+                         "failover-wire, mclt-bound and state-legality judge only what went "
+                         "in clear")
+        if stats.get("streams_lost") or stats.get("resyncs") or stats.get("truncated_files"):
+            lines.append(f"  note: {stats.get('streams_lost', 0)} failover stream gap(s), "
+                         f"{stats.get('resyncs', 0)} resynchronisation(s), "
+                         f"{stats.get('truncated_files', 0)} truncated file(s)")
         return "\n".join(lines)
 
 

@@ -304,6 +304,12 @@ def test_tls_pair_reaches_normal(lab: Lab, certs: Path) -> None:
         lease = bind(relay, client_duid(70), 0x700)
     poll("the lease on the secondary over TLS",
          lambda: lease.address in active_addresses(secondary), LINK_S, pair.logs)
+    # The checker reads the partner link up to STARTTLS and its go-ahead, then leaves the
+    # TLS records alone: no malformed frames, and the report says what it could not see.
+    result = lab.check()
+    assert result.ok, result.summary()
+    assert result.report["stats"]["tls_streams"] == 2, result.report["stats"]
+    assert "switched to TLS" in result.summary()
 
 
 @pytest.mark.parametrize("case", ["rogue-secondary", "rogue-primary", "secondary-trusts-rogue-ca"])

@@ -77,6 +77,7 @@ Report run_check(const std::vector<std::string>& files, const CheckOptions& opti
       case FailoverEvent::Kind::Malformed: ++report.stats.failover_malformed; break;
       case FailoverEvent::Kind::Lost: ++report.stats.streams_lost; break;
       case FailoverEvent::Kind::Resync: ++report.stats.resyncs; break;
+      case FailoverEvent::Kind::Encrypted: ++report.stats.tls_streams; break;
       default: break;
     }
     for (auto* c : checkers) c->on_failover(e);

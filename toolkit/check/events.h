@@ -90,6 +90,8 @@ struct FailoverEvent {
     Lost,       ///< bytes missing from the capture; framing resynchronises later
     Resync,     ///< framing found again after joining mid-stream or a gap (skipped bytes)
     End,        ///< the direction's stream ended
+    /// The direction carried STARTTLS (RFC 8156 §6.1): what follows is TLS, not visible.
+    Encrypted,
   };
   Kind kind = Kind::Message;
   std::int64_t time_ns = 0;

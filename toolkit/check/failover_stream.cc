@@ -70,6 +70,7 @@ void FailoverStreams::on_begin(const trace::TcpFlowKey& flow, bool from_syn, std
 void FailoverStreams::on_data(const trace::TcpFlowKey& flow, std::uint64_t,
                               std::span<const std::uint8_t> bytes, std::int64_t time_ns) {
   Stream& s = stream(flow);
+  if (s.tls) return;
   s.buf.insert(s.buf.end(), bytes.begin(), bytes.end());
   drain(flow, s, time_ns);
 }
@@ -77,6 +78,7 @@ void FailoverStreams::on_data(const trace::TcpFlowKey& flow, std::uint64_t,
 void FailoverStreams::on_gap(const trace::TcpFlowKey& flow, std::uint64_t, std::uint64_t length,
                              std::int64_t time_ns) {
   Stream& s = stream(flow);
+  if (s.tls) return;  // TLS records are not read, so nothing is lost to the checker
   auto e = base(flow, s, FailoverEvent::Kind::Lost, time_ns);
   e.skipped = length + (s.buf.size() - s.pos);
   handler_(e);
@@ -89,7 +91,7 @@ void FailoverStreams::on_end(const trace::TcpFlowKey& flow, EndReason, std::int6
   auto it = streams_.find(flow);
   if (it == streams_.end()) return;
   Stream& s = it->second;
-  if (s.synced && s.buf.size() > s.pos) {
+  if (s.synced && !s.tls && s.buf.size() > s.pos) {
     auto e = base(flow, s, FailoverEvent::Kind::Malformed, time_ns);
     e.error = "connection ended inside a frame (" + std::to_string(s.buf.size() - s.pos) +
               " octets of an incomplete message)";
@@ -130,6 +132,19 @@ bool FailoverStreams::resync(const trace::TcpFlowKey& flow, Stream& s, std::int6
   return false;
 }
 
+bool FailoverStreams::starts_tls(const trace::TcpFlowKey& flow,
+                                 const wire::FailoverMessage& m) const {
+  // RFC 8156 §10 / RFC 7653: the primary sends STARTTLS and then the TLS handshake; the
+  // secondary answers REPLY, and without a status code (go ahead) the handshake follows.
+  // A REPLY with TLSConnectionRefused leaves the connection in clear (it closes next).
+  if (m.type == wire::MessageType::StartTls) return true;
+  if (m.type != wire::MessageType::Reply) return false;
+  auto peer = streams_.find(flow.reversed());
+  if (peer == streams_.end() || !peer->second.tls) return false;
+  const auto* st = m.find<wire::StatusCodeOption>();
+  return st == nullptr || st->status == 0;
+}
+
 void FailoverStreams::drain(const trace::TcpFlowKey& flow, Stream& s, std::int64_t time_ns) {
   for (;;) {
     if (!s.synced && !resync(flow, s, time_ns)) break;
@@ -142,6 +157,13 @@ void FailoverStreams::drain(const trace::TcpFlowKey& flow, Stream& s, std::int64
       auto e = base(flow, s, FailoverEvent::Kind::Message, time_ns);
       e.msg = &*m;
       handler_(e);
+      if (starts_tls(flow, *m)) {
+        s.tls = true;
+        s.buf.clear();
+        s.pos = 0;
+        handler_(base(flow, s, FailoverEvent::Kind::Encrypted, time_ns));
+        return;
+      }
     } else {
       auto e = base(flow, s, FailoverEvent::Kind::Malformed, time_ns);
       e.error = "frame of " + std::to_string(len) + " octets does not decode: " +

@@ -49,6 +49,7 @@ class FailoverStreams : public trace::TcpStreamSink {
   struct Stream {
     ConnId conn = 0;
     bool synced = true;
+    bool tls = false;  ///< STARTTLS went this way: the rest is TLS records, not decoded
     std::vector<std::uint8_t> buf;
     std::size_t pos = 0;
   };
@@ -56,6 +57,8 @@ class FailoverStreams : public trace::TcpStreamSink {
                      std::int64_t time_ns) const;
   void drain(const trace::TcpFlowKey& flow, Stream& s, std::int64_t time_ns);
   bool resync(const trace::TcpFlowKey& flow, Stream& s, std::int64_t time_ns);
+  /// Whether @p m, sent on @p flow, is followed by TLS on that direction.
+  bool starts_tls(const trace::TcpFlowKey& flow, const wire::FailoverMessage& m) const;
   Stream& stream(const trace::TcpFlowKey& flow);
   bool is_port(std::uint16_t p) const;
 

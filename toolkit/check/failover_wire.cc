@@ -109,6 +109,10 @@ void FailoverWire::on_failover(const FailoverEvent& e) {
     case FailoverEvent::Kind::Resync:
       me.synced_gap = true;
       return;
+    case FailoverEvent::Kind::Encrypted:  // nothing more of this direction is visible
+      me.outstanding.clear();
+      me.requests.clear();
+      return;
     case FailoverEvent::Kind::End: {
       // One direction ended (FIN): the other may still send (a half-closed connection), and
       // the handshake it completed still stands. Found by `failover6 sim` (mixed seed 2).

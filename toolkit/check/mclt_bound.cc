@@ -44,6 +44,10 @@ void McltBound::on_failover(const FailoverEvent& e) {
       if (ep.open_streams > 0) --ep.open_streams;
       return;
     }
+    case FailoverEvent::Kind::Encrypted:
+      // Its STATE will not be visible: its REPLYs are judged on what was seen before.
+      endpoints_[e.src].awaiting_state = false;
+      return;
     case FailoverEvent::Kind::Message:
       break;
     default:

@@ -78,6 +78,7 @@ json to_json(const Report& r) {
                 {"relayed", s.relayed}, {"failover", s.failover},
                 {"failover_malformed", s.failover_malformed}, {"duplicates_removed", s.duplicates},
                 {"tcp_segments", s.tcp_segments}, {"streams_lost", s.streams_lost},
+                {"tls_streams", s.tls_streams},
                 {"resyncs", s.resyncs}, {"truncated_files", s.truncated_files},
                 {"peak_live_leases", s.peak_live_leases}, {"leases_granted", s.leases_granted}};
   j["capture"] = {{"first", r.first_ns ? iso_time(r.first_ns) : ""},
@@ -130,6 +131,10 @@ void write_text(const Report& r, std::ostream& out, std::size_t max_lines) {
       << s.failover << " failover (" << s.failover_malformed << " malformed), " << s.duplicates
       << " duplicates removed, " << r.stats.leases_granted << " leases granted (peak " << s.peak_live_leases
       << " live), " << r.servers.size() << " servers\n";
+  if (s.tls_streams)
+    out << "  note: " << s.tls_streams << " failover stream direction(s) switched to TLS after "
+        << "STARTTLS; what they carried is not visible, so failover-wire, mclt-bound and "
+        << "state-legality judge only what went in clear\n";
   if (s.streams_lost || s.resyncs || s.truncated_files)
     out << "  note: " << s.streams_lost << " failover stream gap(s), " << s.resyncs
         << " resynchronisation(s), " << s.truncated_files << " truncated file(s)\n";

@@ -53,6 +53,7 @@ struct CheckStats {
   std::uint64_t duplicates = 0;     ///< copies removed across files
   std::uint64_t tcp_segments = 0;
   std::uint64_t streams_lost = 0;   ///< capture gaps in failover streams
+  std::uint64_t tls_streams = 0;    ///< failover stream directions that switched to TLS
   std::uint64_t resyncs = 0;        ///< framing found again mid-stream
   std::uint64_t truncated_files = 0;
   std::uint64_t peak_live_leases = 0;  ///< most (client IA, lease) pairs valid at once

@@ -120,6 +120,63 @@ BOOST_AUTO_TEST_CASE(an_undecodable_frame_is_malformed_and_framing_holds) {
   BOOST_TEST(ev.types.size() == 1U);
 }
 
+/// @p p in the other direction (listener to connector).
+trace::Packet back(trace::Packet p) {
+  std::swap(p.src, p.dst);
+  std::swap(p.sport, p.dport);
+  return p;
+}
+
+std::vector<std::uint8_t> framed(const wire::FailoverMessage& m) {
+  auto f = wire::encode_failover_framed(m);
+  return {f.begin(), f.end()};
+}
+
+/// Bytes as TLS puts them on the wire: a handshake record header and noise.
+std::vector<std::uint8_t> tls_records(std::size_t n) {
+  std::vector<std::uint8_t> out{0x16, 0x03, 0x01, 0x02, 0x00};
+  for (std::size_t i = 0; out.size() < n; ++i) out.push_back(static_cast<std::uint8_t>(i * 37 + 3));
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(after_starttls_and_its_go_ahead_both_directions_are_tls) {
+  Events ev;
+  FailoverStreams s({647}, ev.handler());
+  auto hello = framed(Wire::make(MessageType::StartTls, 1, 0));
+  auto go = framed(Wire::make(MessageType::Reply, 1, 0));
+  auto noise = tls_records(600);
+  s.feed(seg(99, trace::TCP_SYN, {}, 0), {0, 1});
+  s.feed(back(seg(499, trace::TCP_SYN | trace::TCP_ACK, {}, 0)), {0, 2});
+  s.feed(seg(100, trace::TCP_ACK, hello, 0.1), {0, 3});
+  s.feed(back(seg(500, trace::TCP_ACK, go, 0.2)), {0, 4});
+  s.feed(seg(100 + static_cast<std::uint32_t>(hello.size()), trace::TCP_ACK, noise, 0.3), {0, 5});
+  s.feed(back(seg(500 + static_cast<std::uint32_t>(go.size()), trace::TCP_ACK, noise, 0.4)), {0, 6});
+  s.finish(at(1));
+  BOOST_TEST(ev.count(FailoverEvent::Kind::Encrypted) == 2U);
+  BOOST_TEST(ev.count(FailoverEvent::Kind::Malformed) == 0U);
+  BOOST_TEST(ev.count(FailoverEvent::Kind::Resync) == 0U);
+  BOOST_TEST((ev.types == std::vector<MessageType>{MessageType::StartTls, MessageType::Reply}));
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_starttls_leaves_the_answer_in_clear) {
+  Events ev;
+  FailoverStreams s({647}, ev.handler());
+  auto hello = framed(Wire::make(MessageType::StartTls, 1, 0));
+  auto refusal = Wire::make(MessageType::Reply, 1, 0);
+  refusal.options.emplace_back(wire::StatusCodeOption{15, "TLS refused"});
+  auto answer = framed(refusal);
+  auto more = framed(Wire::make(MessageType::Disconnect, 2, 0));
+  answer.insert(answer.end(), more.begin(), more.end());
+  s.feed(seg(99, trace::TCP_SYN, {}, 0), {0, 1});
+  s.feed(back(seg(499, trace::TCP_SYN | trace::TCP_ACK, {}, 0)), {0, 2});
+  s.feed(seg(100, trace::TCP_ACK, hello, 0.1), {0, 3});
+  s.feed(back(seg(500, trace::TCP_ACK, answer, 0.2)), {0, 4});
+  s.finish(at(1));
+  BOOST_TEST(ev.count(FailoverEvent::Kind::Encrypted) == 1U);  // the primary's side only
+  BOOST_TEST((ev.types == std::vector<MessageType>{MessageType::StartTls, MessageType::Reply,
+                                                   MessageType::Disconnect}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(timeline)
