@@ -407,3 +407,23 @@ def test_kea_operator_partner_down(tmp_path: Path) -> None:
         pair.wait_normal(60)
     finally:
         pair.close()
+
+
+def test_bundled_pair_over_tls_and_the_checker_reads_around_it(tmp_path: Path) -> None:
+    """tls=True in namespaces: the partners meet over STARTTLS and TLS 1.3 with the test
+    certificates, clients bind, and the trace checker reads the partner-link capture up to
+    STARTTLS and its go-ahead without taking the TLS records for malformed frames."""
+    with Lab(tmp_path, topology="netns", log=None) as lab:
+        pair = lab.pair("bundled", subnets=1, tls=True)
+        pair.wait_normal(30)
+        for s in pair.servers:
+            session = s.relationship()["connection"]["session"]
+            assert "TLS" in session, session
+        fleet = lab.fleet(pair, 50, rate=200, duration=20, until_bound=True).start()
+        summary = fleet.wait(40)
+        assert summary["clients_bound"] == 50, summary
+        pair.stop_captures()
+        result = lab.check()
+        assert result.ok, result.summary()
+        assert result.report["stats"]["tls_streams"] == 2, result.report["stats"]
+        assert result.invariants["no-duplicate-assignment"]["checked"] >= 50

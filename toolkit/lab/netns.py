@@ -767,7 +767,9 @@ class NetnsBundledPair(NetnsPairBase):
     per primary), mclt, valid, preferred, t1, t2, pd, skew (faketime seconds on the
     secondary), auto_partner_down, max_unacked, keepalive, startup_time; the partner link is
     always partitioned with nft here (partner_link "proxy", the loopback default, is taken to
-    mean that too), client_proxy is not needed (block_clients uses nft) and tls must be False.
+    mean that too), client_proxy is not needed (block_clients uses nft); tls=True (needs a
+    Lab) runs the partner links over STARTTLS and TLS with the certificates of
+    ci/make_test_certs, as on loopback.
 
     Servers 0..primaries-1 of the topology are the primaries, server ``primaries`` the
     secondary; relationship k ("lab-pair"-style @p name for a pair, "rel-<k+1>" otherwise)
@@ -785,8 +787,8 @@ class NetnsBundledPair(NetnsPairBase):
                  max_unacked: int = 64, keepalive: int = 2, startup_time: Optional[int] = 2,
                  partner_link: str = "nft", client_proxy: bool = False,
                  start: bool = True, primaries: int = 1) -> None:
-        if tls:
-            raise ValueError("tls=True is not supported by the netns pair yet")
+        if tls and lab is None:
+            raise ValueError("tls=True needs a Lab (its test certificates)")
         if partner_link not in ("nft", "proxy"):
             raise ValueError(f"partner_link={partner_link!r}: netns pairs partition with nft")
         if primaries < 1 or primaries > Topology.MAX_PARTNER_LINKS:
@@ -803,6 +805,7 @@ class NetnsBundledPair(NetnsPairBase):
         self.auto_partner_down, self.max_unacked, self.keepalive = (auto_partner_down,
                                                                      max_unacked, keepalive)
         self.startup_time = startup_time
+        self.certs: Optional[Path] = lab.test_certs() if tls else None
         self.failover_ports = (FAILOVER_PORT,)
         rels = {(name if primaries == 1 else f"rel-{k + 1}"): (k, primaries)
                 for k in range(primaries)}
@@ -835,6 +838,16 @@ class NetnsBundledPair(NetnsPairBase):
             return list(self._rel_links)
         return [self.relationship_names[self.primaries.index(server)]]  # type: ignore[arg-type]
 
+    def _tls(self, role: str) -> Optional[dict[str, Any]]:
+        """The relationship's "tls" member for @p role, or None (insecure)."""
+        if self.certs is None:
+            return None
+        peer = "secondary" if role == "primary" else "primary"
+        return {"tls": {"cert-file": str(self.certs / f"{role}.crt"),
+                        "key-file": str(self.certs / f"{role}.key"),
+                        "ca-file": str(self.certs / "ca.crt"),
+                        "peer-name": f"{peer}.failover6.test"}}
+
     def _config(self, server: NetnsBundledServer) -> dict[str, Any]:
         topo = self.topology
         rels = []
@@ -848,7 +861,8 @@ class NetnsBundledPair(NetnsPairBase):
                 f"[{topo.partner_address(peer, k)}]:{FAILOVER_PORT}", mclt=self.mclt,
                 keepalive=self.keepalive, max_unacked=self.max_unacked,
                 subnets=[x.id for x in self.primaries[p].subnets],
-                auto_partner_down=self.auto_partner_down, startup_time=self.startup_time))
+                auto_partner_down=self.auto_partner_down, startup_time=self.startup_time,
+                security=self._tls(server.role)))
         return failover6d_config(
             server.name, storage_dir=server.storage_dir, socket_path=server.socket,
             listen=server.dhcp, subnets=[x.config(self.pd) for x in server.subnets],
