@@ -52,7 +52,7 @@ def run(sc: Scenario) -> None:
         raise ValueError("m-to-1 needs at least 2 primaries")
     sc.log(f"starting {sc['primaries']} primaries around one secondary")
     cluster = sc.lab.m_to_1(primaries=sc["primaries"], subnets=sc["relays"], t1=sc["t1"],
-                           t2=sc["t2"])
+                           t2=sc["t2"], tls=sc.tls)
     rels = cluster.relationship_names
     secondary = cluster.secondary
     sc.phase("waiting for every relationship to reach NORMAL")

@@ -124,8 +124,8 @@ class Scenario:
     """
 
     def __init__(self, name: str, doc: str, tunables: Mapping[str, Any], *, target: str,
-                 out: Path, lab: Any, quick: bool = False, log: Callable[[str], None] | None = None
-                 ) -> None:
+                 out: Path, lab: Any, quick: bool = False, log: Callable[[str], None] | None = None,
+                 tls: bool = False) -> None:
         self.name = name
         self.doc = doc
         self.tunables: dict[str, Any] = dict(tunables)
@@ -133,6 +133,8 @@ class Scenario:
         self.out = out
         self.lab = lab
         self.quick = quick
+        #: ``--tls``: the bundled partners talk over STARTTLS and TLS (the test certificates).
+        self.tls = tls
         self.expectations: list[Expectation] = []
         self.phases: list[dict[str, Any]] = []
         self.fleets: list[Any] = []
@@ -253,6 +255,8 @@ class Scenario:
         """A pair of the scenario's target with the lab's short lifetimes; ``params`` go to
         ``lab.pair`` (bundled-only ones are left out for other targets)."""
         params.setdefault("subnets", self.get("relays", 4))
+        if self.tls:
+            params.setdefault("tls", True)
         for key in ("mclt", "valid", "preferred", "t1", "t2"):
             if key in self.tunables and key not in params:
                 params[key] = self.tunables[key]
@@ -979,6 +983,7 @@ def build_report(sc: Scenario, check_report: dict[str, Any] | None, fleets: list
         "summary": _first_line(sc.doc),
         "doc": sc.doc.strip(),
         "target": sc.target,
+        "tls": sc.tls,
         "quick": sc.quick,
         "tunables": _jsonable(sc.tunables),
         "started": _iso(sc.started),
@@ -1115,6 +1120,9 @@ def _parser(name: str, doc: str, defaults: Mapping[str, Any]) -> argparse.Argume
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a tunable (repeatable)")
     p.add_argument("--quick", action="store_true", help="test-sized run (well under a minute)")
+    p.add_argument("--tls", action="store_true",
+                   help="bundled target: the partners talk over STARTTLS and TLS 1.3 with the "
+                        "test certificates of ci/make_test_certs")
     p.add_argument("--keep", action="store_true", help="keep the lab's working folder")
     return p
 
@@ -1187,7 +1195,12 @@ def main(run: Callable[[Scenario], Any], defaults: Mapping[str, Any], doc: str |
     out = out.resolve()
     topology = args.topology or target_topo
 
-    sc = Scenario(name, doc, tunables, target=args.target, out=out, lab=None, quick=args.quick)
+    if args.tls and args.target != "bundled":
+        print(f"{name}: --tls applies to the bundled target only (a vendor's pair is "
+              "configured by its adapter)", file=sys.stderr)
+        return 2
+    sc = Scenario(name, doc, tunables, target=args.target, out=out, lab=None, quick=args.quick,
+                  tls=args.tls)
     sc.log(f"target {args.target} ({topology}), output {out}"
            f"{', quick' if args.quick else ''}; {_kv(tunables)}")
     error: str | None = None

@@ -151,6 +151,24 @@ def test_set_values_take_the_type_of_the_default() -> None:
             parse_tunable(text, default)
 
 
+def test_hot_standby_over_tls_passes_and_says_what_it_could_not_see(tmp_path: Path) -> None:
+    """--tls: the bundled partners talk over STARTTLS and TLS 1.3. The client invariants hold;
+    mclt-bound has nothing visible to judge (the partner's acks are inside TLS) and says so
+    instead of passing or failing (about 12 s)."""
+    out = tmp_path / "tls"
+    r = run_scenario("hot-standby", out, "--quick", "--tls", timeout=QUICK_TIMEOUT_S)
+    log = f"stdout:\n{r.stdout[-6000:]}\nstderr:\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, log
+    report = json.loads((out / "report.json").read_text())
+    assert report["tls"] is True and report["verdict"] == "pass", log
+    assert report["stats"]["tls_streams"] >= 2, report["stats"]
+    mclt = report["invariants"]["mclt-bound"]
+    assert not mclt["applicable"] and "TLS" in mclt["note"], mclt
+    assert report["invariants"]["no-duplicate-assignment"]["checked"] > 0
+    r = run_scenario("hot-standby", tmp_path / "kea", "--target", "kea", "--tls", timeout=30)
+    assert r.returncode == 2 and "--tls applies to the bundled target" in r.stderr, r.stderr
+
+
 def test_bad_command_lines_exit_2_before_any_lab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from failover6.scenario import main
 

@@ -45,8 +45,17 @@ void McltBound::on_failover(const FailoverEvent& e) {
       return;
     }
     case FailoverEvent::Kind::Encrypted:
-      // Its STATE will not be visible: its REPLYs are judged on what was seen before.
-      endpoints_[e.src].awaiting_state = false;
+      // From here both partners' acks and states are inside TLS: their REPLYs cannot be
+      // judged, and what was held for a STATE will not be settled either.
+      for (const auto* a : {&e.src, &e.dst}) {
+        auto& ep = endpoints_[*a];
+        ep.encrypted = true;
+        ep.awaiting_state = false;
+        checked_ -= ep.held.size();
+        opaque_ += ep.held.size();
+        ep.held.clear();
+        ep.held_reply_ns.clear();
+      }
       return;
     case FailoverEvent::Kind::Message:
       break;
@@ -57,6 +66,7 @@ void McltBound::on_failover(const FailoverEvent& e) {
   switch (m.type) {
     case wire::MessageType::Connect:
     case wire::MessageType::ConnectReply:
+      endpoints_[e.src].encrypted = endpoints_[e.dst].encrypted = false;  // in clear again
       if (auto v = option_value<wire::FMclt>(m.options)) {
         if (!limits_.mclt_s) mclt_ = *v;
         endpoints_[e.src].mclt = *v;
@@ -128,6 +138,10 @@ void McltBound::on_reply(const ServerReply& r) {
     for (const auto& l : ia.leases) {
       if (l.valid == 0) continue;
       last_grant_[l.resource] = r.server;
+      if (ep && ep->encrypted) {
+        ++opaque_;
+        continue;
+      }
       const std::uint32_t mclt = ep && ep->mclt ? ep->mclt : mclt_;
       if (mclt == 0) {
         ++unchecked_;
@@ -189,6 +203,11 @@ void McltBound::finish(std::int64_t) {
     if (unverifiable_)
       note_ += (note_.empty() ? "" : "; ") + std::to_string(unverifiable_) +
                " renewal(s) of leases older than the failover capture not verifiable";
+    if (opaque_ && checked_ == 0) applicable_ = false;  // nothing visible to judge
+    if (opaque_)
+      note_ += (note_.empty() ? "" : "; ") + std::to_string(opaque_) +
+               " lease(s) from servers whose failover link is TLS not checked (the partner's "
+               "acks are not visible)";
   }
 }
 

@@ -58,6 +58,9 @@ class McltBound : public Checker {
     /// between the partner's CONNECT and its own STATE(PARTNER-DOWN)), so its REPLYs wait for
     /// that STATE as they do while it is out of contact.
     bool awaiting_state = false;
+    /// Its failover connection went over TLS: its acks and states are not visible, so its
+    /// REPLYs cannot be judged (until a connection of it is seen in clear again).
+    bool encrypted = false;
     std::uint32_t mclt = 0;
     std::vector<Violation> held;      ///< violations waiting for the next STATE
     std::vector<std::int64_t> held_reply_ns;
@@ -86,6 +89,7 @@ class McltBound : public Checker {
   std::unordered_map<Resource, ServerIx, ResourceHash> last_grant_;  ///< for linking
   std::uint64_t unchecked_ = 0;  ///< REPLY leases seen before any MCLT was known
   std::uint64_t unverifiable_ = 0;  ///< renewals of leases older than the failover capture
+  std::uint64_t opaque_ = 0;  ///< REPLY leases of servers whose failover link is TLS
   std::int64_t fo_first_ns_ = -1;  ///< first failover event
 };
 

@@ -44,6 +44,25 @@ BOOST_AUTO_TEST_CASE(new_lease_longer_than_mclt_is_a_violation) {
   BOOST_TEST(m.checked() == 2U);
 }
 
+BOOST_AUTO_TEST_CASE(a_tls_partner_link_leaves_its_servers_unjudged) {
+  // Over TLS the partner's acks are invisible: a long lease is not a violation, and with
+  // nothing else to judge the invariant says so instead of passing.
+  Collect c;
+  McltBound m(c.sink());
+  Wire w;
+  m.on_failover(w.event(0, true, FailoverEvent::Kind::Begin));
+  m.on_failover(w.msg(0, true, Wire::make(MessageType::StartTls, 1, 0)));
+  m.on_failover(w.event(0, true, FailoverEvent::Kind::Encrypted));
+  m.on_failover(w.event(0, false, FailoverEvent::Kind::Begin));
+  m.on_failover(w.event(0, false, FailoverEvent::Kind::Encrypted));
+  m.on_reply(from_primary(w, 2, 3600 * 24));
+  m.finish(at(3));
+  BOOST_TEST(c.v.empty());
+  BOOST_TEST(m.checked() == 0U);
+  BOOST_TEST(!m.applicable());
+  BOOST_TEST(m.note().find("TLS") != std::string::npos, m.note());
+}
+
 BOOST_AUTO_TEST_CASE(acked_partner_lifetime_extends_the_bound) {
   Collect c;
   McltBound m(c.sink());
