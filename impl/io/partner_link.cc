@@ -19,6 +19,14 @@ std::string_view to_string(PartnerLink::State s) {
   return "?";
 }
 
+ReconnectBackoffParams reconnect_schedule(const config::Relationship& rel, ReconnectBackoffParams p) {
+  if (p.rejected <= std::chrono::milliseconds{0}) p.rejected = p.max;
+  const std::chrono::milliseconds startup{std::int64_t{rel.startup_time} * 1000};
+  const auto cap = std::max(p.initial, startup - std::chrono::milliseconds{1000});
+  if (rel.startup_time > 0) p.max = std::min(p.max, cap);
+  return p;
+}
+
 tcp::endpoint to_tcp(const config::Endpoint& e) {
   asio::ip::address_v6::bytes_type b{};
   std::copy(e.address.bytes.begin(), e.address.bytes.end(), b.begin());
@@ -33,7 +41,7 @@ PartnerLink::PartnerLink(asio::io_context& io, config::Relationship relationship
       cb_(std::move(callbacks)),
       opt_(options),
       primary_(rel_.role == "primary"),
-      backoff_(options.backoff),
+      backoff_(reconnect_schedule(rel_, options.backoff)),
       timer_(io) {
   if (rel_.role != "primary" && rel_.role != "secondary")
     throw std::invalid_argument("relationship '" + rel_.name + "': role '" + rel_.role +

@@ -31,6 +31,14 @@ struct PartnerLinkOptions {
   std::chrono::milliseconds setup_timeout{10000};    ///< STARTTLS + TLS handshake
 };
 
+/// @brief The primary's reconnect schedule for @p rel from @p p: after failed attempts it
+/// waits at most one second less than the relationship's STARTUP timer, so that a partner
+/// restarting with the same configuration is reached while it is still in STARTUP (and
+/// recovers from our state, RFC 8156 §8.3) rather than after it went back to its previous
+/// state; a rejection keeps the long wait (p.max, or p.rejected when set). PROTOCOL.md A10.
+ReconnectBackoffParams reconnect_schedule(const config::Relationship& rel,
+                                          ReconnectBackoffParams p);
+
 /// The transport of one failover relationship: a TCP connection to the partner, in secure
 /// mode (STARTTLS + TLS 1.3 with mutual certificate authentication) when the relationship has
 /// "tls", insecure only when it is explicitly "insecure" (RFC 7653 §9.1).

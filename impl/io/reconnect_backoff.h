@@ -14,6 +14,8 @@ struct ReconnectBackoffParams {
   std::chrono::milliseconds initial{1000};  ///< the first delay, and the one after a stable connection
   std::chrono::milliseconds max{30000};     ///< the longest delay, and the one after a rejection
   std::chrono::milliseconds stable{30000};  ///< a connection up this long resets the schedule
+  /// The delay after a rejection; 0: Params::max.
+  std::chrono::milliseconds rejected{0};
 };
 
 /// The primary's reconnect schedule: exponential back-off between failed attempts, reset by a
@@ -22,8 +24,9 @@ struct ReconnectBackoffParams {
 /// - A failed attempt (connect error, timeout, the connection lost during set-up) waits the
 ///   current delay, which then doubles, up to Params::max: 1 s, 2 s, 4 s, ... 30 s, 30 s, ...
 /// - A rejection (the partner refused TLS, the TLS handshake failed, or the failover layer
-///   rejected the session: CONNECTREPLY with a status code, DISCONNECT) waits Params::max and
-///   leaves the schedule at its maximum: retrying a refused partner quickly only fills logs.
+///   rejected the session: CONNECTREPLY with a status code, DISCONNECT) waits Params::rejected
+///   (Params::max when 0) and leaves the schedule at its maximum: retrying a refused partner
+///   quickly only fills logs.
 /// - A connection that was up for at least Params::stable and then went down resets the
 ///   schedule first, so the next attempt waits Params::initial. One that went down sooner
 ///   counts as a failed attempt (a partner that accepts and drops at once is backed off).
@@ -54,11 +57,11 @@ class ReconnectBackoff {
   }
 
   /// @brief The partner (or our failover layer) rejected the session.
-  /// @return how long to wait before the next attempt: Params::max.
+  /// @return how long to wait before the next attempt: Params::rejected (or max).
   Duration after_rejection() {
     next_ = p_.max;
     ++failures_;
-    return p_.max;
+    return p_.rejected > Duration{0} ? p_.rejected : p_.max;
   }
 
   /// @brief A connection that was up for @p up_for went down.

@@ -144,7 +144,7 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--seeds", o->seeds, "seed range A..B (inclusive) or one seed N (default 1..100)");
   cmd->add_option("--clients", o->clients, "clients per history (default 100)")
       ->check(CLI::Range(1U, 50000U));
-  cmd->add_option("--faults", o->faults, "fault profile: none, crash, partition, mixed, outage (default mixed)");
+  cmd->add_option("--faults", o->faults, "fault profile: none, crash, partition, mixed, outage, outage-cut (default mixed)");
   cmd->add_option("--jobs", o->jobs, "worker threads (default: the number of cores)")
       ->check(CLI::Range(0U, 256U));
   cmd->add_option("--out", o->out, "directory for histories; failing ones are kept (default sim-out)");

@@ -370,6 +370,17 @@ void World::schedule_faults() {
     e->conn = faults_rng_.below(2);                                 // 1: at the next commit
     bool pd = faults_rng_.uniform() < f.partner_down_probability;
     push(e);
+    if (f.cut_over_restart_s > 0) {
+      std::int64_t from = e->t + static_cast<std::int64_t>(e->a) * NS - NS;
+      std::int64_t len =
+          static_cast<std::int64_t>(f.cut_over_restart_s) + static_cast<std::int64_t>(faults_rng_.below(21));
+      Event* s = make(from, Kind::PartitionStart);
+      s->a = PartnerBoth;
+      push(s);
+      Event* x = make(from + len * NS, Kind::PartitionEnd);
+      x->a = PartnerBoth;
+      push(x);
+    }
     if (pd) {
       std::uint64_t within = f.partner_down_delay_max_s > 0
                                  ? std::min<std::uint64_t>(e->a, static_cast<std::uint64_t>(
@@ -624,7 +635,9 @@ void World::try_connect() {
   if (!p.alive || p.conn || local(p) < p.next_connect) return;
   if (!s.alive || partner_blocked(0) || partner_blocked(1)) {
     p.next_connect = local(p) + p.backoff;
-    p.backoff = std::min<std::int64_t>(p.backoff * 2, 30);
+    // As failover6d's PartnerLink: doubling up to one second less than the STARTUP timer
+    // (5 s in this configuration), so a restarted partner is reached while in STARTUP.
+    p.backoff = std::min<std::int64_t>(p.backoff * 2, 4);
     return;
   }
   if (s.conn) close_side(s, "replaced by a new connection", false);
@@ -1024,11 +1037,18 @@ std::optional<FaultProfile> fault_profile(const std::string& name) {
     f.clients_arrive_throughout = true;
     return f;
   }
+  if (name == "outage-cut") {
+    f = *fault_profile("outage");
+    f.name = name;
+    f.cut_over_restart_s = 15;
+    return f;
+  }
   return std::nullopt;
 }
 
 const std::vector<std::string>& fault_profile_names() {
-  static const std::vector<std::string> names{"none", "crash", "partition", "mixed", "outage"};
+  static const std::vector<std::string> names{"none",  "crash",  "partition",
+                                              "mixed", "outage", "outage-cut"};
   return names;
 }
 

@@ -32,11 +32,16 @@ struct FaultProfile {
   /// Clients start spread over the whole duration instead of its first 20 s, so new clients
   /// keep arriving during an outage.
   bool clients_arrive_throughout = false;
+  /// When > 0: the partner link is cut (both ways) from 1 s before each crashed server
+  /// restarts, for this many seconds plus up to 20: it comes back unable to reach its
+  /// partner, goes from STARTUP to its previous state and serves from it.
+  int cut_over_restart_s = 0;
 };
 
 /// @return the profile called @p name ("none", "crash", "partition", "mixed", "outage"), or
 /// nullopt. "outage": one server down for 90-240 s with its partner in PARTNER-DOWN soon
-/// after, long past the MCLT, while new clients keep arriving.
+/// after, long past the MCLT, while new clients keep arriving. "outage-cut": the same, and
+/// the server restarts into a partition of the partner link that outlasts its STARTUP timer.
 std::optional<FaultProfile> fault_profile(const std::string& name);
 /// @return the profile names.
 const std::vector<std::string>& fault_profile_names();

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "io/partner_link.h"
 #include "io/reconnect_backoff.h"
 
 using failover6::io::ReconnectBackoff;
@@ -78,6 +79,32 @@ BOOST_AUTO_TEST_CASE(parameters_are_sanitised) {
   BOOST_TEST(b.after_failure().count() == 1);
   BOOST_TEST(b.after_failure().count() == 1);
   BOOST_TEST(b.params().max.count() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_primary_reaches_a_restarting_partner_within_its_startup_time) {
+  // PartnerLink's schedule (A10): failed attempts back off to one second less than the
+  // STARTUP timer, so a partner that restarts with the same configuration hears from us
+  // before that timer sends it back to its previous state; rejections still wait 30 s.
+  failover6::config::Relationship rel;
+  rel.startup_time = 5;
+  ReconnectBackoff b(failover6::io::reconnect_schedule(rel, {}));
+  std::vector<long> got;
+  for (int i = 0; i < 6; ++i) got.push_back(static_cast<long>(b.after_failure().count()));
+  BOOST_TEST(got == (std::vector<long>{1000, 2000, 4000, 4000, 4000, 4000}),
+             boost::test_tools::per_element());
+  BOOST_TEST(b.after_rejection().count() == 30000);
+  rel.startup_time = 60;  // a long STARTUP timer: the 30 s ceiling holds
+  BOOST_TEST(failover6::io::reconnect_schedule(rel, {}).max.count() == 30000);
+  rel.startup_time = 0;  // no STARTUP wait at all: the default schedule
+  BOOST_TEST(failover6::io::reconnect_schedule(rel, {}).max.count() == 30000);
+  rel.startup_time = 1;  // never below the first delay
+  BOOST_TEST(failover6::io::reconnect_schedule(rel, {}).max.count() == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(rejection_delay_can_differ_from_the_ceiling) {
+  ReconnectBackoff b({ms(10), ms(40), ms(100), ms(500)});
+  BOOST_TEST(b.after_rejection().count() == 500);
+  BOOST_TEST(b.after_failure().count() == 40);  // the schedule stays at its ceiling
 }
 
 BOOST_AUTO_TEST_SUITE_END()
