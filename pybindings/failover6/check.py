@@ -39,6 +39,7 @@ class Violation:
     leases: list[str] = field(default_factory=list)
     servers: list[str] = field(default_factory=list)
     frames: list[str] = field(default_factory=list)
+    transactions: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ class CheckResult:
     @property
     def violations(self) -> list[Violation]:
         """The violations kept in the report (the first 10,000), in time order."""
-        keys = ("invariant", "time", "detail", "clients", "leases", "servers", "frames")
-        return [Violation(**{k: v[k] for k in keys}) for v in self.report["violations"]]
+        keys = ("invariant", "time", "detail", "clients", "leases", "servers", "frames",
+                "transactions")
+        return [Violation(**{k: v[k] for k in keys if k in v}) for v in self.report["violations"]]
 
     @property
     def timeline(self) -> list[dict[str, Any]]:

@@ -310,7 +310,7 @@ def test_m_to_1_two_relationships_partition_one(tmp_path: Path) -> None:
         cluster.wait_normal(30)
         assert sec.state("rel-1") == sec.state("rel-2") == "NORMAL"
 
-        summary = lab.fleet(cluster, 40, relays=4, rate=200, duration=20,
+        summary = lab.fleet(cluster, 40, rate=200, duration=20,  # relays: all 4 subnets
                             until_bound=True).start().wait(40)
         assert summary["clients_bound"] == 40, summary
         assert p1.leases() and p2.leases(), "each primary serves the clients of its subnets"

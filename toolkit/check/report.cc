@@ -69,6 +69,7 @@ json to_json(const Report& r) {
                   {"clients", v.clients},
                   {"leases", v.leases},
                   {"servers", v.servers},
+                  {"transactions", v.transactions},
                   {"frames", frames}});
   }
   j["violations"] = vs;

@@ -92,6 +92,7 @@ void ServiceContinuity::give_up(const Key& k, const Pending& p) {
   else
     v.detail += " within the client's retransmission limit";
   v.clients = {k.duid.to_string()};
+  v.transactions = {k.xid};
   v.frames = {p.first, p.last};
   report(std::move(v));
 }

@@ -170,6 +170,7 @@ struct Violation {
   std::vector<std::string> clients;   ///< ClientKey::to_string() (or DUIDs) involved
   std::vector<std::string> leases;    ///< Resource::to_string() involved
   std::vector<std::string> servers;   ///< server names involved
+  std::vector<std::uint32_t> transactions;  ///< client transaction ids (24 bits) involved
   std::vector<FrameRef> frames;       ///< the frames that prove it
 };
 

@@ -48,7 +48,7 @@ RunSummary run_seeds(const RunOptions& o, const std::function<void(const Progres
         r = run_simulation(so);
       } catch (const std::exception& e) {
         r.seed = seed;
-        r.failures.push_back({"sim-error", 0, e.what()});
+        r.failures.push_back({"sim-error", 0, e.what(), {}, {}});
       }
       if (r.ok() && !o.keep) std::filesystem::remove(so.pcap_path, ec);
       if (o.keep) {

@@ -249,7 +249,7 @@ class World {
   }
   void fail(std::string inv, std::string detail) {
     log(nullptr, "VIOLATION " + inv + ": " + detail);
-    res_.failures.push_back({std::move(inv), now_, std::move(detail)});
+    res_.failures.push_back({std::move(inv), now_, std::move(detail), {}, {}});
   }
 
   Event* make(std::int64_t t, Kind k, std::uint8_t node = 0) {
@@ -955,19 +955,12 @@ bool must_answer(std::uint8_t state, bool primary, bool server_id_present, bool 
 
 namespace {
 
-/// @return the client DUID and xid of a service-continuity give-up ("client D sent T xid 0xX
-///         ..."), or nullopt when the detail has another form.
-std::optional<std::pair<std::string, std::uint32_t>> named_transaction(const std::string& d) {
-  static const std::string client = "client ", sent = " sent ", xid = " xid 0x";
-  if (d.rfind(client, 0) != 0) return std::nullopt;
-  auto s = d.find(sent);
-  auto x = d.find(xid);
-  if (s == std::string::npos || x == std::string::npos || x < s) return std::nullopt;
-  const char* hex = d.c_str() + x + xid.size();
-  char* end = nullptr;
-  unsigned long v = std::strtoul(hex, &end, 16);
-  if (end == hex || v > 0xFFFFFFUL) return std::nullopt;
-  return std::make_pair(d.substr(client.size(), s - client.size()), static_cast<std::uint32_t>(v));
+/// @return the client DUID and xid of a service-continuity give-up (the checker names one
+///         of each), or nullopt.
+std::optional<std::pair<std::string, std::uint32_t>> named_transaction(const SimFailure& f) {
+  if (f.invariant != "service-continuity" || f.clients.size() != 1 || f.transactions.size() != 1)
+    return std::nullopt;
+  return std::make_pair(f.clients.front(), f.transactions.front());
 }
 
 }  // namespace
@@ -976,7 +969,7 @@ std::size_t exempt_by_fault_model(SimResult& r, const TxFates& fates) {
   std::size_t n = 0;
   std::vector<SimFailure> kept;
   for (auto& f : r.failures) {
-    auto tx = f.invariant == "service-continuity" ? named_transaction(f.detail) : std::nullopt;
+    auto tx = named_transaction(f);
     auto it = tx ? fates.find(*tx) : fates.end();
     if (it == fates.end() || it->second.owed > 0) {
       kept.push_back(std::move(f));
@@ -1083,11 +1076,14 @@ SimResult run_simulation(const SimOptions& o) {
     check::Report rep = check::run_check({o.pcap_path}, co);
     r.packets = rep.stats.frames;
     for (const auto& [name, inv] : rep.invariants) r.checker_checked += inv.checked;
-    for (const auto& v : rep.violations) r.failures.push_back({v.invariant, v.time_ns, v.detail});
+    for (const auto& v : rep.violations)
+      r.failures.push_back({v.invariant, v.time_ns, v.detail, v.clients, v.transactions});
     if (rep.violations_total > rep.violations.size())
       r.failures.push_back({"checker", rep.last_ns,
                             std::to_string(rep.violations_total - rep.violations.size()) +
-                                " more checker violations not listed"});
+                                " more checker violations not listed",
+                            {},
+                            {}});
     // Outages the fault model alone explains are reported apart, not as failures.
     exempt_by_fault_model(r, fates);
     if (o.trace)

@@ -81,6 +81,8 @@ struct SimFailure {
   std::string invariant;  ///< a checker name, or "store-agreement", "durable-reply", ...
   std::int64_t time_ns = 0;  ///< simulated time (Unix ns)
   std::string detail;
+  std::vector<std::string> clients;         ///< from the checker's violation (DUIDs)
+  std::vector<std::uint32_t> transactions;  ///< from the checker's violation (xids)
 };
 
 /// The outcome of one history.

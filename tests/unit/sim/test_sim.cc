@@ -306,15 +306,17 @@ BOOST_AUTO_TEST_CASE(exemption_needs_every_copy_explained_by_a_fault) {
   auto gave_up = [](const std::string& duid, const std::string& xid) {
     return sim::SimFailure{"service-continuity", 1,
                            "client " + duid + " sent REBIND xid 0x" + xid +
-                               " 1 time(s) from a to b and no server answered before ..."};
+                               " 1 time(s) from a to b and no server answered before ...",
+                           {duid},
+                           {static_cast<std::uint32_t>(std::stoul(xid, nullptr, 16))}};
   };
   sim::SimResult r;
   r.failures = {gave_up("00:01", "00abcd"),  // copies lost and met a crashed server: exempt
                 gave_up("00:02", "00abcd"),  // one copy owed an answer: a server fault
                 gave_up("00:03", "000001"),  // no recorded fate: kept
                 gave_up("00:01", "00abce"),  // another transaction of client 00:01: kept
-                {"service-continuity", 1, "client 00:01 went 99 s without an answer"},
-                {"store-agreement", 1, "client 00:01 sent REBIND xid 0x00abcd"}};
+                {"service-continuity", 1, "client 00:01 went 99 s without an answer", {"00:01"}, {}},
+                {"store-agreement", 1, "client 00:01 sent REBIND xid 0x00abcd", {"00:01"}, {0xabcd}}};
   sim::TxFates fates;
   sim::TxFate& lost = fates[{"00:01", 0xabcd}];
   lost.lost = 2;
