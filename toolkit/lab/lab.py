@@ -1290,9 +1290,9 @@ class Lab:
               pcap: PathLike | None = None, netns: str | None = None,
               **generator_options: Any) -> Fleet:
         """A Fleet (not started) of @p clients behind relays toward @p servers (a Pair: all of
-        its servers). By default one relay per subnet of the server with the most subnets (an
-        m-to-1 cluster's secondary: every primary's), its link address that subnet's relay;
-        the pcap in the workdir, (duration 0) a run until stop(), and
+        its servers). By default one relay per subnet of the first server in @p servers, or
+        for a Pair of its server with the most subnets (an m-to-1 cluster's secondary: every
+        primary's), its link address that subnet's relay; the pcap in the workdir, (duration 0) a run until stop(), and
         (seed None) the fleet's number as seed, so that the clients of two fleets differ.
         """
         self._check_open()
@@ -1300,10 +1300,11 @@ class Lab:
         targets_ = list(servers.servers if isinstance(servers, Pair) else servers)
         if not targets_:
             raise LabError("a fleet needs at least one server")
-        # The relays cover the subnets of the server that has the most (in an m-to-1 cluster
-        # the secondary has every primary's), relay r on subnet r + 1.
-        subnets: list[Subnet] = max((list(getattr(s, "subnets", None) or []) for s in targets_),
-                                    key=len)
+        # Relay r sits on subnet r + 1 of the first server given; for a whole pair, of the
+        # server with the most subnets (an m-to-1 cluster's secondary has every primary's).
+        candidates = targets_ if pair is not None else targets_[:1]
+        subnets: list[Subnet] = max(
+            (list(getattr(s, "subnets", None) or []) for s in candidates), key=len)
         # A pair may say how its clients must be generated (netns: namespace, bind, link).
         for k, v in dict(getattr(pair, "fleet_options", None) or {}).items():
             if k == "netns":
