@@ -4,18 +4,15 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <deque>
-#include <future>
-#include <mutex>
 #include <set>
 #include <stdexcept>
-#include <thread>
 
 #include "fault/endpoint.h"
+#include "fault/io_thread.h"
 #include "trace/packet.h"
 #include "trace/pcap_writer.h"
 
@@ -78,7 +75,7 @@ struct PartnerProxy::Impl {
 
   Impl(const std::string& target_text, const std::string& listen_text, const std::string& pcap,
        std::string proxy_name)
-      : name(std::move(proxy_name)), acceptor(io), accept_retry(io) {
+      : name(std::move(proxy_name)), worker(name), io(worker.io), acceptor(io), accept_retry(io) {
     auto t = require_endpoint(target_text, "target");
     auto l = require_endpoint(listen_text, "listen");
     target = tcp::endpoint(asio::ip::make_address(t.address), t.port);
@@ -101,41 +98,10 @@ struct PartnerProxy::Impl {
     }
     events.push_back({unix_now(), "pass"});
     accept();
-    thread = std::thread([this] { run_io(); });
-  }
-
-  void run_io() {
-    while (true) {
-      try {
-        io.run();
-        return;
-      } catch (const std::exception& e) {
-        // A handler must not throw; if one does, note it and keep the link running.
-        stats.pcap_error = stats.pcap_error.empty() ? std::string("io: ") + e.what() : stats.pcap_error;
-      }
-    }
-  }
-
-  /// Runs @p f on the io thread and waits for it; serialised with close().
-  template <class F>
-  auto call(F f) -> decltype(f()) {
-    std::lock_guard lock(api);
-    if (closed) throw std::logic_error(name + ": the proxy is closed");
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(io, [&task] { task(); });
-    return result.get();
-  }
-
-  /// Runs @p f on the io thread, or directly once the thread has ended (read-only use).
-  template <class F>
-  auto peek(F f) -> decltype(f()) {
-    std::lock_guard lock(api);
-    if (closed) return f();
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(io, [&task] { task(); });
-    return result.get();
+    worker.start([this](const std::exception& e) {
+      // A handler must not throw; if one does, note it and keep the link running.
+      if (stats.pcap_error.empty()) stats.pcap_error = std::string("io: ") + e.what();
+    });
   }
 
   // ---- io thread ---------------------------------------------------------------------------
@@ -492,16 +458,14 @@ struct PartnerProxy::Impl {
   }
 
   std::string name;
-  asio::io_context io;
+  IoThread worker;  ///< Before every socket and timer: its io_context outlives them.
+  asio::io_context& io;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;  ///< Retries accept after it failed (EMFILE).
   tcp::endpoint target;
   wire::Address target_wire;
   tcp::endpoint local;
   std::unique_ptr<trace::PcapWriter> writer;
-  std::thread thread;
-  std::mutex api;      ///< Serialises API calls and close().
-  bool closed = false;  ///< Guarded by api.
 
   // Io-thread state (read directly only after the thread ended).
   ProxyMode mode = ProxyMode::Pass;
@@ -533,19 +497,19 @@ std::string PartnerProxy::listen_address() const {
 const std::string& PartnerProxy::name() const { return impl_->name; }
 
 ProxyMode PartnerProxy::mode() const {
-  return impl_->peek([this] { return impl_->mode; });
+  return impl_->worker.peek([this] { return impl_->mode; });
 }
 
 void PartnerProxy::pass_through() {
-  impl_->call([this] { impl_->do_pass(); });
+  impl_->worker.call([this] { impl_->do_pass(); });
 }
 
 void PartnerProxy::blackhole() {
-  impl_->call([this] { impl_->set_mode(ProxyMode::Blackhole, "blackhole"); });
+  impl_->worker.call([this] { impl_->set_mode(ProxyMode::Blackhole, "blackhole"); });
 }
 
 std::size_t PartnerProxy::reset() {
-  return impl_->call([this] {
+  return impl_->worker.call([this] {
     impl_->events.push_back({unix_now(), "reset"});
     auto n = impl_->reset_all();
     if (impl_->mode != ProxyMode::Pass) impl_->do_pass();
@@ -554,7 +518,7 @@ std::size_t PartnerProxy::reset() {
 }
 
 void PartnerProxy::refuse() {
-  impl_->call([this] {
+  impl_->worker.call([this] {
     impl_->set_mode(ProxyMode::Refuse, "refuse");
     impl_->reset_all();
   });
@@ -564,7 +528,7 @@ void PartnerProxy::delay(double seconds) {
   if (!(seconds >= 0 && seconds <= 3600))
     throw std::invalid_argument(impl_->name + ": delay " + std::to_string(seconds) +
                                 " s is outside [0, 3600]");
-  impl_->call([this, seconds] {
+  impl_->worker.call([this, seconds] {
     impl_->delay_seconds = seconds;
     impl_->delay_duration = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(seconds));
@@ -573,16 +537,16 @@ void PartnerProxy::delay(double seconds) {
 }
 
 void PartnerProxy::one_way(LinkDirection drop) {
-  impl_->call([this, drop] {
+  impl_->worker.call([this, drop] {
     impl_->one_way_drop = drop;
     impl_->set_mode(ProxyMode::OneWay, "one-way");
   });
 }
 
 void PartnerProxy::flush() {
-  std::string error = impl_->peek([this]() -> std::string {
+  std::string error = impl_->worker.peek([this]() -> std::string {
     auto& im = *impl_;
-    if (!im.writer || im.closed) return {};
+    if (!im.writer) return {};  // none, or closed (close() resets it)
     try {
       im.writer->flush();
     } catch (const std::exception& e) {
@@ -595,42 +559,32 @@ void PartnerProxy::flush() {
 }
 
 ProxyStats PartnerProxy::stats() const {
-  return impl_->peek([this] { return impl_->snapshot(); });
+  return impl_->worker.peek([this] { return impl_->snapshot(); });
 }
 
 std::vector<ProxyEvent> PartnerProxy::events() const {
-  return impl_->peek([this] { return impl_->events; });
+  return impl_->worker.peek([this] { return impl_->events; });
 }
 
 void PartnerProxy::close() {
   auto& im = *impl_;
   std::string error;
-  {
-    // Everything under the lock: stats() and events() of other threads read the state
-    // directly once closed is set, so it must be final by then.
-    std::lock_guard lock(im.api);
-    if (im.closed) return;
-    std::promise<void> done;
-    asio::post(im.io, [&] {
-      im.shutdown_all();
-      done.set_value();
-    });
-    done.get_future().wait();
-    im.io.stop();
-    if (im.thread.joinable()) im.thread.join();
-    error = im.stats.pcap_error;
-    if (im.writer) {
-      try {
-        im.writer->close();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      im.writer.reset();
-    }
-    im.stats.pcap_error = error;
-    im.closed = true;
-  }
-  if (!error.empty()) throw std::runtime_error(im.name + ": pcap: " + error);
+  // The writer is closed after the io thread ended and before the state is final for
+  // stats() and events() of other threads (they read it directly from then on).
+  bool stopped = im.worker.stop([&im] { im.shutdown_all(); },
+                                [&] {
+                                  error = im.stats.pcap_error;
+                                  if (im.writer) {
+                                    try {
+                                      im.writer->close();
+                                    } catch (const std::exception& e) {
+                                      error = e.what();
+                                    }
+                                    im.writer.reset();
+                                  }
+                                  im.stats.pcap_error = error;
+                                });
+  if (stopped && !error.empty()) throw std::runtime_error(im.name + ": pcap: " + error);
 }
 
 }  // namespace failover6::fault

@@ -4,16 +4,13 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <future>
 #include <map>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include "fault/endpoint.h"
+#include "fault/io_thread.h"
 
 namespace failover6::fault {
 
@@ -40,7 +37,7 @@ struct UdpProxy::Impl {
 
   Impl(const std::string& target_text, const std::string& listen_text, std::string proxy_name,
        double idle_seconds)
-      : name(std::move(proxy_name)), down(io), sweeper(io) {
+      : name(std::move(proxy_name)), worker(name), io(worker.io), down(io), sweeper(io) {
     if (!(idle_seconds > 0 && idle_seconds <= 86400))
       throw std::invalid_argument(name + ": idle_timeout " + std::to_string(idle_seconds) +
                                   " s is outside (0, 86400]");
@@ -58,19 +55,9 @@ struct UdpProxy::Impl {
     events.push_back({unix_now(), "pass"});
     receive();
     sweep();
-    thread = std::thread([this] { run_io(); });
-  }
-
-  void run_io() {
-    while (true) {
-      try {
-        io.run();
-        return;
-      } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch)
-        // A handler must not throw (bad_alloc at worst); keep forwarding rather than
-        // terminate the process from this thread.
-      }
-    }
+    // A handler must not throw (bad_alloc at worst); keep forwarding rather than terminate
+    // the process from the io thread.
+    worker.start([](const std::exception&) {});
   }
 
   /// Closes mappings idle longer than `idle`, a few times per idle period.
@@ -97,19 +84,6 @@ struct UdpProxy::Impl {
     it->second->sock.close(ec);  // its pending receive ends with operation_aborted
     ++stats.expired;
     return ups.erase(it);
-  }
-
-  template <class F>
-  auto call(F f, bool read_only) -> decltype(f()) {
-    std::lock_guard lock(api);
-    if (closed) {
-      if (read_only) return f();
-      throw std::logic_error(name + ": the proxy is closed");
-    }
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(io, [&task] { task(); });
-    return result.get();
   }
 
   void receive() {
@@ -192,7 +166,8 @@ struct UdpProxy::Impl {
   }
 
   std::string name;
-  asio::io_context io;
+  IoThread worker;  ///< Before every socket and timer: its io_context outlives them.
+  asio::io_context& io;
   udp::socket down;
   asio::steady_timer sweeper;
   std::chrono::steady_clock::duration idle{};
@@ -201,9 +176,6 @@ struct UdpProxy::Impl {
   udp::endpoint sender;
   std::array<std::uint8_t, 65536> buf{};
   Map ups;
-  std::thread thread;
-  std::mutex api;
-  bool closed = false;
   bool blackholed = false;
   UdpProxyStats stats;
   std::vector<ProxyEvent> events;
@@ -222,42 +194,34 @@ std::string UdpProxy::listen_address() const {
 }
 
 std::string UdpProxy::mode() const {
-  return impl_->call([this] { return std::string(impl_->blackholed ? "blackhole" : "pass"); }, true);
+  return impl_->worker.peek([this] { return std::string(impl_->blackholed ? "blackhole" : "pass"); });
 }
 
 void UdpProxy::pass_through() {
-  impl_->call([this] { impl_->set_mode(false); }, false);
+  impl_->worker.call([this] { impl_->set_mode(false); });
 }
 
 void UdpProxy::blackhole() {
-  impl_->call([this] { impl_->set_mode(true); }, false);
+  impl_->worker.call([this] { impl_->set_mode(true); });
 }
 
 UdpProxyStats UdpProxy::stats() const {
-  return impl_->call([this] { return impl_->snapshot(); }, true);
+  return impl_->worker.peek([this] { return impl_->snapshot(); });
 }
 
 std::vector<ProxyEvent> UdpProxy::events() const {
-  return impl_->call([this] { return impl_->events; }, true);
+  return impl_->worker.peek([this] { return impl_->events; });
 }
 
 void UdpProxy::close() {
   auto& im = *impl_;
-  std::lock_guard lock(im.api);
-  if (im.closed) return;
-  std::promise<void> done;
-  asio::post(im.io, [&] {
+  im.worker.stop([&im] {
     boost::system::error_code ec;
     im.down.close(ec);
     im.sweeper.cancel();
     for (auto& [src, u] : im.ups) u->sock.close(ec);
     im.ups.clear();
-    done.set_value();
   });
-  done.get_future().wait();
-  im.io.stop();
-  if (im.thread.joinable()) im.thread.join();
-  im.closed = true;
 }
 
 }  // namespace failover6::fault
