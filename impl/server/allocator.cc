@@ -104,26 +104,10 @@ std::optional<lease::LeaseKey> Allocator::address(const config::Subnet& subnet,
   return std::nullopt;
 }
 
-std::optional<lease::LeaseKey> Allocator::prefix(const config::Subnet& subnet,
-                                                 const std::optional<lease::LeaseKey>& hint,
-                                                 const lease::LeaseStore& store, Policy& policy,
-                                                 std::int64_t now) {
-  auto own = [&](const lease::LeaseKey& k) {
-    return policy.may_allocate(k, store.find(k), subnet.id, now);
-  };
-  if (auto k = scan_prefixes(subnet, hint, own)) return k;
-  // Nothing left in our own pool: the partner's, where the policy allows it (PARTNER-DOWN,
-  // MCLT after entry; RFC 8156 §4.2.2).
-  if (!policy.partner_pool_open(subnet.id, now)) return std::nullopt;
-  auto partners = [&](const lease::LeaseKey& k) {
-    return policy.may_allocate_from_partner(k, store.find(k), subnet.id, now);
-  };
-  return scan_prefixes(subnet, hint, partners);
-}
-
-std::optional<lease::LeaseKey> Allocator::scan_prefixes(
-    const config::Subnet& subnet, const std::optional<lease::LeaseKey>& hint,
-    const std::function<bool(const lease::LeaseKey&)>& allowed) {
+template <class Allowed>
+std::optional<lease::LeaseKey> Allocator::scan_prefixes(const config::Subnet& subnet,
+                                                        const std::optional<lease::LeaseKey>& hint,
+                                                        const Allowed& allowed) {
   auto usable = [&](const lease::LeaseKey& k) {
     return !reserved_prefix(subnet, k.address, k.prefix_length) && allowed(k);
   };
@@ -145,6 +129,23 @@ std::optional<lease::LeaseKey> Allocator::scan_prefixes(
     }
   }
   return std::nullopt;
+}
+
+std::optional<lease::LeaseKey> Allocator::prefix(const config::Subnet& subnet,
+                                                 const std::optional<lease::LeaseKey>& hint,
+                                                 const lease::LeaseStore& store, Policy& policy,
+                                                 std::int64_t now) {
+  auto own = [&](const lease::LeaseKey& k) {
+    return policy.may_allocate(k, store.find(k), subnet.id, now);
+  };
+  if (auto k = scan_prefixes(subnet, hint, own)) return k;
+  // Nothing left in our own pool: the partner's, where the policy allows it (PARTNER-DOWN,
+  // MCLT after entry; RFC 8156 §4.2.2).
+  if (!policy.partner_pool_open(subnet.id, now)) return std::nullopt;
+  auto partners = [&](const lease::LeaseKey& k) {
+    return policy.may_allocate_from_partner(k, store.find(k), subnet.id, now);
+  };
+  return scan_prefixes(subnet, hint, partners);
 }
 
 }  // namespace failover6::server

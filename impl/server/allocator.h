@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <optional>
 
@@ -49,10 +48,12 @@ class Allocator {
                           std::uint8_t length);
 
  private:
-  /// One pass over the pd-pools (hint first) for a prefix @p allowed accepts.
-  std::optional<lease::LeaseKey> scan_prefixes(
-      const config::Subnet& subnet, const std::optional<lease::LeaseKey>& hint,
-      const std::function<bool(const lease::LeaseKey&)>& allowed);
+  /// One pass over the pd-pools (hint first) for a prefix @p allowed accepts (a callable
+  /// taking the LeaseKey; a template, as it runs once per candidate; defined in the .cc).
+  template <class Allowed>
+  std::optional<lease::LeaseKey> scan_prefixes(const config::Subnet& subnet,
+                                               const std::optional<lease::LeaseKey>& hint,
+                                               const Allowed& allowed);
 
   std::map<std::pair<std::uint32_t, std::size_t>, std::uint64_t> cursors_;
 };
